@@ -1,0 +1,18 @@
+# livescreen: mechanism keywords -> PubMed -> screening tables. README.md explains every step.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config.yaml"
+
+
+include: "rules/common.smk"
+include: "rules/search.smk"
+include: "rules/fetch.smk"
+include: "rules/tables.smk"
+
+
+rule all:
+    input:
+        all_outputs(),

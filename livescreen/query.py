@@ -1,0 +1,739 @@
+"""Offline evaluator for a documented subset of PubMed query syntax.
+
+Used in snapshot mode: the configured PubMed query is evaluated against
+in-memory records, so editing the query really changes the offline result,
+and anything outside the subset below fails with a :class:`QueryError`
+instead of being silently ignored.
+
+Public API
+----------
+``parse_query(text) -> Node``, ``matches(node, record) -> bool``,
+``search_records(query, records) -> list[str]`` (PMIDs in input order),
+``translate(node) -> str`` (canonical rendering, like PubMed's query
+translation), ``build_index(record)`` / ``index_records(records)`` to
+precompute the normalised tokens of records evaluated against many queries,
+and ``QueryError`` (a ``ValueError``).
+
+Records are dicts with the keys ``pmid``, ``title``, ``abstract``,
+``authors`` ("Surname Initials"), ``journal``, ``journal_title``,
+``pub_date`` (ISO partial: "2021", "2021-05", "2021-05-10"), ``year``,
+``publication_types``, ``mesh``, ``keywords`` and ``language``. Missing keys
+and ``None`` values are treated as empty. There is no ``summary`` fallback:
+callers holding records with a ``summary`` instead of an ``abstract`` must map
+it themselves.
+
+Supported subset (exactly)
+--------------------------
+* Boolean operators ``AND``, ``OR``, ``NOT``, upper case only; lower-case
+  ``and``/``or``/``not`` are ordinary words. All operators have equal
+  precedence and are applied left to right, as PubMed does:
+  ``a OR b AND c`` means ``(a OR b) AND c``. ``a NOT b`` means "a and not b";
+  there is no unary ``NOT``.
+* Parentheses, nested to any depth. A field tag after ``)`` is an error.
+* Implicit ``AND``: adjacent terms are ANDed (``fear memory`` is
+  ``fear AND memory``), except that a run of unquoted words directly followed
+  by a field tag is one phrase (``fear extinction[tiab]`` is
+  ``"fear extinction"[tiab]``).
+* Quoted phrases ``"..."`` (curly double quotes are accepted as quotes).
+* Truncation: ``*`` at the very end of a term (``trauma*``, ``"fear extinct*"``)
+  makes its last word a prefix; ``*`` anywhere else is an error.
+* Field tags, case-insensitive, whitespace inside the brackets ignored:
+
+  ======================================  ==============================================
+  tag and aliases                         matches
+  ======================================  ==============================================
+  [tiab] [Title/Abstract]                 words of title, abstract and keywords
+  [ti] [Title]                            words of the title
+  [ab] [Abstract]                         words of the abstract
+  [tw] [Text Word]                        words of title, abstract, MeSH, keywords and
+                                          publication types
+  [all] [All Fields], or no tag           words of title, abstract, MeSH, keywords,
+                                          publication types, journal and authors
+  [mh] [MeSH] [MeSH Terms] [mh:noexp]     a whole MeSH descriptor name (case-insensitive;
+  [MeSH Terms:noexp] [mesh:noexp]         "*" major marks and "/subheading" parts of the
+  [majr] [MeSH Major Topic] [majr:noexp]  record's entries are ignored); [majr] = [mh]
+  [sh] [Subheading] [MeSH Subheading]     nothing: records carry no subheadings, so false
+  [pt] [Publication Type]                 a whole publication type name
+  [ta] [Journal]                          a whole journal name (``journal`` or
+                                          ``journal_title``)
+  [la] [Language]                         a whole language name or its MARC/ISO 639 code
+                                          (``eng`` = ``english``, ``ger`` = ``german``...)
+  [au] [Author]                           an author, see below
+  [dp] [Publication Date]                 a date or date range, see below
+  ======================================  ==============================================
+
+* Word matching: text is normalised with NFKC, curly quotes and Unicode
+  hyphens/dashes are mapped to ASCII, then case-folded and stripped of
+  diacritics (``Schröder`` = ``schroder``). Tokens are maximal runs of letters
+  and digits; every other character (hyphen, apostrophe, punctuation) only
+  separates tokens, on both the query and the record side. A term matches
+  when its tokens occur contiguously and in order within one field value, so
+  ``post-traumatic`` matches "post-traumatic" and "post traumatic" but not
+  "posttraumatic"; ``3,4-methylenedioxymethamphetamine`` matches
+  "3,4-Methylenedioxymethamphetamine" and "3 4 methylenedioxymethamphetamine".
+  Phrases never span two field values (e.g. title and abstract).
+* Whole-name fields ([mh], [majr], [pt], [ta], [la]) compare the normalised
+  token sequence of the whole name (``"Randomized Controlled Trial"[pt]`` does
+  not match "Randomized Controlled Trial, Veterinary"); with ``*`` the name
+  only has to start with the term.
+* [au]: like PubMed, ``smith j[au]`` matches "Smith J", "Smith JA"... (initials
+  are automatically truncated) and ``smith[au]`` matches any "Smith X" but not
+  "Smithson X". A quoted author (``"smith j"[au]``) must match exactly; with
+  ``*`` the author name only has to start with the term.
+* [dp]: ``YYYY``, ``YYYY/MM`` or ``YYYY/MM/DD`` (``-`` also accepted as the
+  separator), or an inclusive range written ``2019:2024[dp]``,
+  ``"2019/01/01":"2024/06"[dp]`` or ``"2019/01/01"[dp] : "3000"[dp]``. A
+  partial bound covers its whole year or month. A record's date is the first
+  day of its (possibly partial) ``pub_date`` (falling back to ``year``), so a
+  record dated only "2021" matches ``2021[dp]`` but not ``2021/05[dp]``.
+  Records without a date never match [dp].
+
+Anything else raises :class:`QueryError` naming the offending part and its
+0-based character position: unknown field tags, proximity searches
+(``"a b"[tiab:~3]``), unbalanced parentheses, empty queries or parentheses,
+operators missing an operand, unterminated quotes or tags, ``*`` not at the
+end of a term, ``:`` outside a [dp] range, invalid dates, terms without any
+letter or digit, and tags after ``)``, before any term or given twice.
+
+Known differences from PubMed
+-----------------------------
+* No automatic term mapping: untagged terms are searched literally in the
+  fields listed under [all]; they are not expanded to MeSH or synonyms.
+* No MeSH explosion: [mh] and [mh:noexp] are identical and match only the
+  descriptor itself, never narrower descriptors; [majr] does not check the
+  major-topic flag; [sh] never matches.
+* No stemming or plural folding, no stopword removal (lower-case ``and`` in a
+  phrase must appear in the text) and no phrase index: every multi-word term is
+  a strict contiguous-token phrase, whereas PubMed splits unknown unquoted
+  phrases into ANDed words.
+* No publication type hierarchy (``review[pt]`` does not include
+  "Systematic Review").
+* Truncation roots shorter than four characters are not ignored, and no limit
+  on the number of expansions applies.
+* [tiab] has no "other abstract"/collection title, [tw] no substance names or
+  other secondary fields, [all] no affiliations, grants or identifiers, [ta]
+  no ISSN matching, [au] no full-name or investigator matching.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Literal, cast
+
+__all__ = [
+    "BinaryOp",
+    "DateRange",
+    "Node",
+    "QueryError",
+    "RecordIndex",
+    "Term",
+    "build_index",
+    "index_records",
+    "matches",
+    "parse_query",
+    "search_records",
+    "translate",
+]
+
+
+class QueryError(ValueError):
+    """A query outside the supported subset; the message gives the position."""
+
+    def __init__(self, problem: str, position: int, query: str) -> None:
+        super().__init__(f"{problem} at position {position} in query: {query}")
+        self.problem = problem
+        self.position = position
+        self.query = query
+
+
+# --------------------------------------------------------------------------- AST
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """A word or phrase searched in ``field``.
+
+    ``phrase`` is true for quoted terms and for multi-word runs joined by a
+    tag; ``quoted`` records double quotes (only [au] treats them specially).
+    Every term is matched as a contiguous token sequence either way.
+    """
+
+    text: str
+    field: str = "all"
+    phrase: bool = False
+    truncated: bool = False
+    quoted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DateRange:
+    """Inclusive publication date range; bounds are "YYYY", "YYYY/MM" or "YYYY/MM/DD"."""
+
+    start: str
+    end: str
+
+
+_Op = Literal["AND", "OR", "NOT"]
+
+
+@dataclass(frozen=True, slots=True)
+class BinaryOp:
+    """``left op right``; operators are applied left to right with equal precedence."""
+
+    op: _Op
+    left: Node
+    right: Node
+
+
+Node = Term | DateRange | BinaryOp
+
+# ------------------------------------------------------------------ normalisation
+
+_QUOTE_CHARS = "\u201c\u201d\u201e\u201f\u2033\u301d\u301e\uff02"
+_CHAR_MAP = str.maketrans(
+    {
+        **{c: '"' for c in _QUOTE_CHARS},
+        **{c: "'" for c in "\u2018\u2019\u201a\u201b\u2032"},
+        **{c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"},
+    }
+)
+_QUERY_QUOTES = str.maketrans({c: '"' for c in _QUOTE_CHARS})
+_TOKEN_RE = re.compile(r"[^\W_]+")
+
+
+def normalize_text(text: str) -> str:
+    """NFKC, ASCII quotes/hyphens, case-folded, diacritics removed."""
+    folded = unicodedata.normalize("NFKC", text).translate(_CHAR_MAP).casefold()
+    decomposed = unicodedata.normalize("NFKD", folded)
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return unicodedata.normalize("NFC", stripped)
+
+
+@lru_cache(maxsize=65536)
+def tokenize(text: str) -> tuple[str, ...]:
+    """Normalised word tokens (runs of letters and digits) of ``text``."""
+    return tuple(_TOKEN_RE.findall(normalize_text(text)))
+
+
+# --------------------------------------------------------------------- field tags
+
+_TAG_ALIASES: dict[str, tuple[str, ...]] = {
+    "tiab": ("tiab", "title/abstract"),
+    "ti": ("ti", "title"),
+    "ab": ("ab", "abstract"),
+    "tw": ("tw", "text word"),
+    "all": ("all", "all fields"),
+    "mh": ("mh", "mesh", "mesh terms", "mh:noexp", "mesh:noexp", "mesh terms:noexp"),
+    "majr": ("majr", "mesh major topic", "majr:noexp", "mesh major topic:noexp"),
+    "sh": ("sh", "subheading", "mesh subheading"),
+    "pt": ("pt", "publication type"),
+    "ta": ("ta", "journal"),
+    "la": ("la", "language"),
+    "au": ("au", "author"),
+    "dp": ("dp", "publication date"),
+}
+_FIELD_BY_TAG = {alias: field for field, aliases in _TAG_ALIASES.items() for alias in aliases}
+
+# Text sources (see RecordIndex.text) searched word-wise by each text field.
+_TEXT_SOURCES: dict[str, tuple[str, ...]] = {
+    "ti": ("ti",),
+    "ab": ("ab",),
+    "tiab": ("ti", "ab", "kw"),
+    "tw": ("ti", "ab", "mh", "kw", "pt"),
+    "all": ("ti", "ab", "mh", "kw", "pt", "ta", "au"),
+}
+
+_LANGUAGE_CODES = {
+    "eng": "english", "fre": "french", "fra": "french", "ger": "german", "deu": "german",
+    "spa": "spanish", "ita": "italian", "por": "portuguese", "dut": "dutch", "nld": "dutch",
+    "rus": "russian", "jpn": "japanese", "chi": "chinese", "zho": "chinese", "kor": "korean",
+    "pol": "polish", "swe": "swedish", "dan": "danish", "nor": "norwegian", "fin": "finnish",
+    "tur": "turkish", "heb": "hebrew", "ara": "arabic", "per": "persian", "fas": "persian",
+    "cze": "czech", "ces": "czech", "hun": "hungarian", "gre": "greek", "ell": "greek",
+}  # fmt: skip
+
+
+def _language_key(name: str) -> str:
+    return _LANGUAGE_CODES.get(name, name)
+
+
+# -------------------------------------------------------------------------- lexer
+
+
+@dataclass(frozen=True, slots=True)
+class _Tok:
+    kind: Literal["WORD", "QUOTED", "TAG", "LPAREN", "RPAREN", "OP", "COLON", "EOF"]
+    value: str
+    pos: int
+
+
+_SPECIAL = '()"[]:'
+
+
+def _lex(query: str) -> list[_Tok]:
+    text = query.translate(_QUERY_QUOTES)  # 1:1 character mapping keeps positions
+    tokens: list[_Tok] = []
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if char.isspace():
+            i += 1
+        elif char in "()":
+            tokens.append(_Tok("LPAREN" if char == "(" else "RPAREN", char, i))
+            i += 1
+        elif char == ":":
+            tokens.append(_Tok("COLON", char, i))
+            i += 1
+        elif char == "]":
+            raise QueryError("unexpected ']'", i, query)
+        elif char in '"[':
+            close = '"' if char == '"' else "]"
+            end = text.find(close, i + 1)
+            if end < 0:
+                what = 'unterminated quote "' if char == '"' else f"unterminated field tag {text[i:]!r}"
+                raise QueryError(what, i, query)
+            tokens.append(_Tok("QUOTED" if char == '"' else "TAG", text[i + 1 : end], i))
+            i = end + 1
+        else:
+            end = i
+            while end < len(text) and not text[end].isspace() and text[end] not in _SPECIAL:
+                end += 1
+            word = text[i:end]
+            tokens.append(_Tok("OP" if word in ("AND", "OR", "NOT") else "WORD", word, i))
+            i = end
+    tokens.append(_Tok("EOF", "", len(text)))
+    return tokens
+
+
+# ------------------------------------------------------------------------- parser
+
+_DATE_RE = re.compile(r"(\d{4})(?:[/-](\d{1,2})(?:[/-](\d{1,2}))?)?")
+_RANGE_HINT = "date ranges look like 2019:2024[dp] or \"2019/01/01\"[dp] : \"3000\"[dp]"
+
+
+class _Parser:
+    def __init__(self, query: str) -> None:
+        self.query = query
+        self.toks = _lex(query)
+        self.i = 0
+
+    # token helpers
+    def peek(self, offset: int = 0) -> _Tok:
+        return self.toks[min(self.i + offset, len(self.toks) - 1)]
+
+    def advance(self) -> _Tok:
+        tok = self.peek()
+        self.i = min(self.i + 1, len(self.toks) - 1)
+        return tok
+
+    def error(self, problem: str, pos: int) -> QueryError:
+        return QueryError(problem, pos, self.query)
+
+    # grammar
+    def parse(self) -> Node:
+        if self.peek().kind == "EOF":
+            raise self.error("empty query", 0)
+        node = self.expression()
+        tok = self.peek()
+        if tok.kind == "RPAREN":
+            raise self.error("unbalanced ')'", tok.pos)
+        return node
+
+    def expression(self) -> Node:
+        left = self.operand()
+        while self.peek().kind not in ("EOF", "RPAREN"):
+            op = "AND"
+            if self.peek().kind == "OP":
+                op_tok = self.advance()
+                op = op_tok.value
+                if self.peek().kind in ("EOF", "RPAREN", "OP"):
+                    raise self.error(f"operator {op} has no right operand", op_tok.pos)
+            left = BinaryOp(cast(_Op, op), left, self.operand())
+        return left
+
+    def operand(self) -> Node:
+        tok = self.peek()
+        if tok.kind == "LPAREN":
+            return self.group()
+        if tok.kind in ("WORD", "QUOTED"):
+            return self.term()
+        problems = {
+            "RPAREN": "unbalanced ')'",
+            "OP": f"operator {tok.value} has no left operand",
+            "TAG": f"field tag [{tok.value}] does not follow a term",
+            "COLON": f"':' is only supported in date ranges; {_RANGE_HINT}",
+            "EOF": "unexpected end of query",
+        }
+        raise self.error(problems[tok.kind], tok.pos)
+
+    def group(self) -> Node:
+        opening = self.advance()
+        if self.peek().kind == "RPAREN":
+            raise self.error("empty parentheses '()'", opening.pos)
+        if self.peek().kind == "EOF":
+            raise self.error("unbalanced '('", opening.pos)
+        node = self.expression()
+        if self.peek().kind != "RPAREN":
+            raise self.error("unbalanced '('", opening.pos)
+        self.advance()
+        tag = self.peek()
+        if tag.kind == "TAG":
+            raise self.error(
+                f"field tag [{tag.value}] after ')' is not supported; tag each term instead",
+                tag.pos,
+            )
+        return node
+
+    def starts_date_range(self) -> bool:
+        if self.peek(1).kind == "COLON":
+            return True
+        return self.peek(1).kind == "TAG" and self.peek(2).kind == "COLON"
+
+    def term(self) -> Node:
+        if self.starts_date_range():
+            return self.date_range()
+        first = self.peek()
+        parts = [self.advance()]
+        if first.kind == "WORD":
+            run = self.word_run()
+            if self.peek(len(run)).kind == "TAG":
+                parts += [self.advance() for _ in run]
+        field = self.optional_tag()
+        text = " ".join(part.value for part in parts)
+        if field == "dp":
+            if text.endswith("*"):
+                raise self.error(f"truncation is not supported for dates: {text!r}", first.pos)
+            date = self.parse_date(text, first.pos)
+            return DateRange(date, date)
+        return self.make_term(text, field, first, multiword=len(parts) > 1)
+
+    def word_run(self) -> list[_Tok]:
+        """Further WORD tokens after the current one, stopping before a date range start."""
+        run: list[_Tok] = []
+        while self.peek(len(run)).kind == "WORD":
+            after = self.peek(len(run) + 1)
+            if after.kind == "COLON" or (
+                after.kind == "TAG" and self.peek(len(run) + 2).kind == "COLON"
+            ):
+                break
+            run.append(self.peek(len(run)))
+        return run
+
+    def optional_tag(self) -> str:
+        if self.peek().kind != "TAG":
+            return "all"
+        field = self.resolve_tag(self.advance())
+        extra = self.peek()
+        if extra.kind == "TAG":
+            raise self.error(f"second field tag [{extra.value}] on one term", extra.pos)
+        return field
+
+    def resolve_tag(self, tok: _Tok) -> str:
+        name = " ".join(tok.value.split()).lower()
+        if ":~" in name.replace(" ", ""):
+            raise self.error(f"proximity search [{tok.value}] is not supported", tok.pos)
+        field = _FIELD_BY_TAG.get(name)
+        if field is None:
+            raise self.error(f"unknown field tag [{tok.value}]", tok.pos)
+        return field
+
+    def make_term(self, text: str, field: str, first: _Tok, multiword: bool) -> Term:
+        truncated = text.endswith("*")
+        core = text[:-1] if truncated else text
+        if "*" in core:
+            raise self.error(
+                f"truncation '*' is only supported at the end of a term: {text!r}", first.pos
+            )
+        if not tokenize(core):
+            raise self.error(f"term {text!r} has no searchable words", first.pos)
+        if truncated and not normalize_text(core)[-1:].isalnum():
+            raise self.error(f"'*' must directly follow a letter or digit: {text!r}", first.pos)
+        quoted = first.kind == "QUOTED"
+        return Term(" ".join(core.split()), field, quoted or multiword, truncated, quoted)
+
+    def date_range(self) -> DateRange:
+        start_tok = self.advance()
+        start_tag = self.advance() if self.peek().kind == "TAG" else None
+        colon = self.advance()
+        end_tok, end_tag = self.advance(), self.advance()
+        not_range = QueryError(
+            f"':' is only supported in date ranges; {_RANGE_HINT}", colon.pos, self.query
+        )
+        if end_tok.kind not in ("WORD", "QUOTED") or end_tag.kind != "TAG":
+            raise not_range
+        if any(self.resolve_tag(tag) != "dp" for tag in (start_tag, end_tag) if tag):
+            raise not_range
+        start = self.parse_date(start_tok.value, start_tok.pos)
+        end = self.parse_date(end_tok.value, end_tok.pos)
+        if _date_bounds(start)[0] > _date_bounds(end)[1]:
+            raise self.error(f"date range {start}:{end} ends before it starts", start_tok.pos)
+        return DateRange(start, end)
+
+    def parse_date(self, text: str, pos: int) -> str:
+        match = _DATE_RE.fullmatch(text.strip())
+        if match is None:
+            raise self.error(f"invalid publication date {text!r} (use YYYY[/MM[/DD]])", pos)
+        year, month, day = (int(g) if g else None for g in match.groups())
+        if month is not None and not 1 <= month <= 12:
+            raise self.error(f"invalid month in publication date {text!r}", pos)
+        if day is not None and month is not None:
+            if not 1 <= day <= calendar.monthrange(year or 1, month)[1]:
+                raise self.error(f"invalid day in publication date {text!r}", pos)
+        parts = [f"{year:04d}"] + [f"{p:02d}" for p in (month, day) if p is not None]
+        return "/".join(parts)
+
+
+def parse_query(text: str) -> Node:
+    """Parse ``text`` into an AST, raising :class:`QueryError` outside the subset."""
+    return _Parser(text).parse()
+
+
+# -------------------------------------------------------------------------- dates
+
+_Date = tuple[int, int, int]
+
+
+@lru_cache(maxsize=1024)
+def _date_bounds(date: str) -> tuple[_Date, _Date]:
+    """First and last day covered by a "YYYY[/MM[/DD]]" string."""
+    parts = [int(p) for p in date.split("/")]
+    year = parts[0]
+    if len(parts) == 1:
+        return (year, 1, 1), (year, 12, 31)
+    month = parts[1]
+    if len(parts) == 2:
+        return (year, month, 1), (year, month, calendar.monthrange(year, month)[1])
+    return (year, month, parts[2]), (year, month, parts[2])
+
+
+def _record_date(record: Mapping[str, Any]) -> _Date | None:
+    match = re.match(r"\s*(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?", str(record.get("pub_date") or ""))
+    if match:
+        year, month, day = match.groups()
+        return int(year), int(month or 1), int(day or 1)
+    year = record.get("year")
+    return (int(year), 1, 1) if isinstance(year, int) else None
+
+
+# -------------------------------------------------------------------------- index
+
+
+@dataclass(frozen=True, slots=True)
+class RecordIndex:
+    """Normalised tokens of one record, computed once by :func:`build_index`."""
+
+    pmid: str
+    text: dict[str, tuple[tuple[str, ...], ...]]
+    vocab: dict[str, frozenset[str]]
+    mesh: tuple[str, ...]
+    publication_types: tuple[str, ...]
+    journals: tuple[str, ...]
+    languages: tuple[str, ...]
+    authors: tuple[tuple[str, ...], ...]
+    date: _Date | None
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return [str(item) for item in value if item is not None]
+
+
+def _mesh_descriptor(entry: str) -> str:
+    return entry.split("/", 1)[0].replace("*", " ")
+
+
+def _joined(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(" ".join(tokenize(value)) for value in values)
+
+
+def build_index(record: Mapping[str, Any]) -> RecordIndex:
+    """Precompute the normalised tokens :func:`matches` needs for ``record``."""
+    mesh = _as_list(record.get("mesh"))
+    pub_types = _as_list(record.get("publication_types"))
+    journals = _as_list(record.get("journal")) + _as_list(record.get("journal_title"))
+    authors = _as_list(record.get("authors"))
+    values = {
+        "ti": _as_list(record.get("title")),
+        "ab": _as_list(record.get("abstract")),
+        "mh": mesh,
+        "kw": _as_list(record.get("keywords")),
+        "pt": pub_types,
+        "ta": journals,
+        "au": authors,
+    }
+    text = {source: tuple(tokenize(v) for v in vals) for source, vals in values.items()}
+    return RecordIndex(
+        pmid=str(record.get("pmid") or ""),
+        text=text,
+        vocab={source: frozenset(t for seq in seqs for t in seq) for source, seqs in text.items()},
+        mesh=_joined(_mesh_descriptor(entry) for entry in mesh),
+        publication_types=_joined(pub_types),
+        journals=_joined(journals),
+        languages=_joined(_as_list(record.get("language"))),
+        authors=tuple(tokenize(author) for author in authors),
+        date=_record_date(record),
+    )
+
+
+def index_records(records: Iterable[Mapping[str, Any]]) -> list[RecordIndex]:
+    """:func:`build_index` for every record, for evaluating several queries."""
+    return [build_index(record) for record in records]
+
+
+# --------------------------------------------------------------------- evaluation
+
+
+def _sequence_has(seq: tuple[str, ...], query: tuple[str, ...], truncated: bool) -> bool:
+    size = len(query)
+    head, last = query[:-1], query[-1]
+    for start in range(len(seq) - size + 1):
+        if seq[start : start + size - 1] != head:
+            continue
+        word = seq[start + size - 1]
+        if word == last or (truncated and word.startswith(last)):
+            return True
+    return False
+
+
+def _text_match(index: RecordIndex, sources: tuple[str, ...], term: Term) -> bool:
+    query = tokenize(term.text)
+    head, last = query[:-1], query[-1]
+    for source in sources:
+        vocab = index.vocab[source]
+        if any(word not in vocab for word in head):
+            continue
+        if not term.truncated:
+            if last not in vocab:
+                continue
+            if not head:
+                return True
+        elif not head:
+            if any(word.startswith(last) for word in vocab):
+                return True
+            continue
+        if any(_sequence_has(seq, query, term.truncated) for seq in index.text[source]):
+            return True
+    return False
+
+
+def _name_match(names: tuple[str, ...], term: Term) -> bool:
+    wanted = " ".join(tokenize(term.text))
+    return any(name == wanted or (term.truncated and name.startswith(wanted)) for name in names)
+
+
+def _language_match(index: RecordIndex, term: Term) -> bool:
+    wanted = " ".join(tokenize(term.text))
+    return any(
+        _language_key(name) == _language_key(wanted)
+        or (term.truncated and name.startswith(wanted))
+        for name in index.languages
+    )
+
+
+def _author_match(author: tuple[str, ...], term: Term) -> bool:
+    query = tokenize(term.text)
+    if term.truncated:
+        return " ".join(author).startswith(" ".join(query))
+    if term.quoted:
+        return author == query
+    size = len(query)
+    if size > len(author) or author[: size - 1] != query[:-1]:
+        return False
+    word = author[size - 1]
+    is_initials = len(author) > 1 and size == len(author)
+    return word.startswith(query[-1]) if is_initials else word == query[-1]
+
+
+def _term_match(term: Term, index: RecordIndex) -> bool:
+    field = term.field
+    if field in _TEXT_SOURCES:
+        return _text_match(index, _TEXT_SOURCES[field], term)
+    if field in ("mh", "majr"):
+        return _name_match(index.mesh, term)
+    if field == "pt":
+        return _name_match(index.publication_types, term)
+    if field == "ta":
+        return _name_match(index.journals, term)
+    if field == "la":
+        return _language_match(index, term)
+    if field == "au":
+        return any(_author_match(author, term) for author in index.authors)
+    if field == "sh":
+        return False
+    raise ValueError(f"unsupported field {field!r} in {term!r}")
+
+
+def _evaluate(node: Node, index: RecordIndex) -> bool:
+    if isinstance(node, Term):
+        return _term_match(node, index)
+    if isinstance(node, DateRange):
+        if index.date is None:
+            return False
+        return _date_bounds(node.start)[0] <= index.date <= _date_bounds(node.end)[1]
+    left = _evaluate(node.left, index)
+    if node.op == "AND":
+        return left and _evaluate(node.right, index)
+    if node.op == "OR":
+        return left or _evaluate(node.right, index)
+    return left and not _evaluate(node.right, index)
+
+
+def matches(node: Node, record: Mapping[str, Any] | RecordIndex) -> bool:
+    """Whether ``record`` (a record dict or its :class:`RecordIndex`) satisfies ``node``."""
+    index = record if isinstance(record, RecordIndex) else build_index(record)
+    return _evaluate(node, index)
+
+
+def search_records(
+    query: str | Node, records: Iterable[Mapping[str, Any] | RecordIndex]
+) -> list[str]:
+    """PMIDs of the records matching ``query``, in input order."""
+    node = parse_query(query) if isinstance(query, str) else query
+    hits = []
+    for record in records:
+        index = record if isinstance(record, RecordIndex) else build_index(record)
+        if _evaluate(node, index):
+            hits.append(index.pmid)
+    return hits
+
+
+# ---------------------------------------------------------------------- translate
+
+
+def _render_term(term: Term) -> str:
+    text = " ".join(normalize_text(term.text).replace('"', " ").split())
+    text += "*" if term.truncated else ""
+    if term.field == "au" and not term.quoted:
+        return f"{text}[au]"
+    return f'"{text}"[{term.field}]'
+
+
+def translate(node: Node) -> str:
+    """Canonical rendering of a parsed query; parsing it again gives the same meaning.
+
+    Terms are lower-cased, quoted and tagged with their short tag (untagged
+    terms get ``[all]``); nested operations are parenthesised except a left
+    operand using the same operator, so ``a OR b AND c`` becomes
+    ``("a"[all] OR "b"[all]) AND "c"[all]``.
+    """
+    if isinstance(node, Term):
+        return _render_term(node)
+    if isinstance(node, DateRange):
+        if node.start == node.end:
+            return f'"{node.start}"[dp]'
+        return f"{node.start}:{node.end}[dp]"
+    left = translate(node.left)
+    if isinstance(node.left, BinaryOp) and node.left.op != node.op:
+        left = f"({left})"
+    right = translate(node.right)
+    if isinstance(node.right, BinaryOp):
+        right = f"({right})"
+    return f"{left} {node.op} {right}"

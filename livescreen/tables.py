@@ -1,0 +1,157 @@
+"""Tables: the screening CSVs reviewers open in Excel or LibreOffice, and their data copies.
+
+CSV files are UTF-8 with a byte-order mark (so Excel detects the encoding), RFC 4180
+quoting with CRLF line ends, and cells that a spreadsheet would run as a formula
+neutralised with a leading apostrophe (OWASP CSV injection guidance). Every file is written
+to a temporary name and renamed into place, so a crash never leaves half a table.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+PUBMED_URL = "https://pubmed.ncbi.nlm.nih.gov/{pmid}/"
+LIST_SEPARATOR = "; "
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+# to_screen.csv, in order; README "Outputs" explains each column.
+SCREENING_COLUMNS = [
+    "pmid",
+    "doi",
+    "title",
+    "authors",
+    "journal",
+    "year",
+    "pub_date",
+    "publication_types",
+    "mechanisms",
+    "pubmed_url",
+    "abstract",
+    "pmcid",
+    "nct_ids",
+    "mesh",
+    "keywords",
+    "language",
+    "retracted",
+    "retraction_notices",
+    "errata",
+    "source",
+    "retrieved",
+]
+
+SEARCH_LOG_COLUMNS = [
+    "keyword",
+    "query",
+    "translation",
+    "count",
+    "retrieved",
+    "warnings",
+    "date_windows",
+    "run_date",
+    "source",
+]
+
+
+def screening_rows(
+    records: Iterable[dict],
+    mechanisms: Mapping[str, list[str]],
+    provenance: Mapping[str, tuple[str, str]],
+) -> list[dict]:
+    """One row per record, newest first; lists joined for a spreadsheet cell."""
+    rows = []
+    for record in records:
+        pmid = record["pmid"]
+        source, fetched_at = provenance.get(pmid, ("", ""))
+        row = {column: record.get(column) for column in SCREENING_COLUMNS}
+        row.update(
+            mechanisms=mechanisms.get(pmid, []),
+            pubmed_url=PUBMED_URL.format(pmid=pmid),
+            source=source,
+            retrieved=fetched_at[:10],
+        )
+        rows.append({key: _cell(value) for key, value in row.items()})
+    rows.sort(key=lambda row: (row["pub_date"] or "", int(row["pmid"])), reverse=True)
+    return rows
+
+
+def search_log_rows(searches: Iterable[dict]) -> list[dict]:
+    return [
+        {
+            "keyword": search["slug"],
+            "query": search["query"],
+            "translation": search["translation"] or "",
+            "count": search["count"],
+            "retrieved": len(search["pmids"]),
+            "warnings": LIST_SEPARATOR.join(search["warnings"]),
+            "date_windows": len(search["windows"]),
+            "run_date": search["run_date"],
+            "source": search["source_label"],
+        }
+        for search in searches
+    ]
+
+
+def neutralise(value: str) -> str:
+    """Prefix a cell a spreadsheet would read as a formula, so it shows as text."""
+    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+
+
+def write_csv(path: str | Path, rows: Iterable[Mapping], columns: list[str]) -> None:
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\r\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({c: neutralise(_cell(row.get(c))) for c in columns})
+
+
+def write_jsonl(path: str | Path, items: Iterable[Mapping]) -> None:
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as handle:
+        for item in items:
+            handle.write(json.dumps(item, ensure_ascii=False) + "\n")
+
+
+def read_jsonl(path: str | Path) -> list[dict]:
+    with open(path, encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def write_json(path: str | Path, data) -> None:
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, ensure_ascii=False, indent=1)
+
+
+def read_json(path: str | Path):
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+@contextmanager
+def atomic_path(path: str | Path):
+    """Yield a temporary path beside `path`; rename it into place only on success."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    os.close(fd)
+    try:
+        yield tmp
+        os.chmod(tmp, 0o644)  # mkstemp makes owner-only files; tables are for sharing
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return LIST_SEPARATOR.join(str(v) for v in value)
+    return str(value)

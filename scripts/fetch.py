@@ -1,0 +1,16 @@
+"""Snakemake rule `fetch`: the union of all searches' PMIDs, each fetched once, into the store."""
+
+from livescreen.dedup import merge_search_hits
+from livescreen.fetch import RecordStore, fetch_missing
+from livescreen.logs import logged
+from livescreen.sources import open_source
+from livescreen.tables import read_json, write_json
+
+config = snakemake.config
+with logged(snakemake.log[0]) as log:
+    hits = merge_search_hits(read_json(path) for path in snakemake.input)
+    source = open_source(config)
+    stats = fetch_missing(source, RecordStore(snakemake.params.store), list(hits),
+                          config["batch_size"])
+    log.info("fetch: %s", stats)
+    write_json(snakemake.output[0], dict(stats, pmids=list(hits)))

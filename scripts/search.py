@@ -1,0 +1,15 @@
+"""Snakemake rule `search`: one keyword's PubMed search -> results/search/{keyword}.json."""
+
+from livescreen.logs import logged
+from livescreen.search import run_search
+from livescreen.sources import open_source
+from livescreen.tables import write_json
+
+config = snakemake.config
+with logged(snakemake.log[0]) as log:
+    slug = snakemake.wildcards.keyword
+    source = open_source(config)
+    result = run_search(source, slug, snakemake.params.query)
+    log.info("%s: Count %d, %d PMIDs, %d request(s) to %s", slug, result["count"],
+             len(result["pmids"]), source.requests_sent, source.label)
+    write_json(snakemake.output[0], result)

@@ -1,0 +1,9 @@
+"""Snakemake rule `search_log`: every keyword's search record -> results/search_log.csv."""
+
+from livescreen.logs import logged
+from livescreen.tables import SEARCH_LOG_COLUMNS, read_json, search_log_rows, write_csv
+
+with logged(snakemake.log[0]) as log:
+    searches = [read_json(path) for path in snakemake.input]
+    write_csv(snakemake.output[0], search_log_rows(searches), SEARCH_LOG_COLUMNS)
+    log.info("search log of %d keyword(s) written", len(searches))

@@ -1,0 +1,722 @@
+"""A loopback stand-in for NCBI E-utilities (PubMed esearch and efetch), with fault injection.
+
+Tests start it so the real HTTP stack (requests, urllib3, sockets) is exercised end to end::
+
+    with EutilsStandIn(search, articles) as eutils:
+        client = EutilsClient(base_url=eutils.base_url, ...)
+        eutils.inject("efetch", "429", "truncated")   # the next two efetch requests fail
+        ...
+        assert eutils.max_requests_in_window(1.0) <= 3
+
+It serves ``/entrez/eutils/esearch.fcgi`` and ``/entrez/eutils/efetch.fcgi`` (GET, or POST with
+an ``application/x-www-form-urlencoded`` body); everything else is a 404. It binds to
+127.0.0.1 and runs ``http.server.ThreadingHTTPServer`` in a daemon thread, one thread per
+connection, speaking HTTP/1.1 with keep-alive as NCBI does, so a client's connection pool is
+exercised too.
+
+What is copied from NCBI, and from where (the fixtures are under ``shared/fixtures/ncbi``):
+
+* eSearchResult layout, prolog, ``<IdList>`` line breaks, ``<TranslationSet/>``, and the
+  zero-count answer (``ErrorList`` + ``WarningList/OutputMessage`` "No items found."): the
+  recorded responses ``biopython/esearch1.xml``, ``esearch2.xml``, ``esearch8.xml``; element
+  order from ``biopython/dtd/esearch.dtd``.
+* PubmedArticleSet prolog: ``biopython/pubmed1.xml``.
+* The retrieval cap. PubMed serves only the first 9,999 records of a set (``retstart`` 0..9998).
+  Published live measurements (third-party code and notes, 2025-26) agree that esearch with
+  ``retstart`` > 9998 answers HTTP 200 with an in-band ``<ERROR>Search Backend failed:
+  Exception: 'retstart' cannot be larger than 9998. ...</ERROR>``, while a window that starts
+  inside the cap and crosses it is clamped, with ``<OutputMessage>Restrictions achieved. start
+  and count adjusted to S, N</OutputMessage>``; efetch through the history server answers
+  ``retstart`` > 9998 with HTTP 400 and clamps a crossing page silently. ``strict_cap=True``
+  replaces the clamp by the error (any window past record 9,999 of a larger set is refused).
+* The transient backend failures ("esearch-error", "efetch-error"): bodies captured live during
+  a 2026 PubMed outage and published in third-party audit code.
+* The 429 body ``{"error":"API rate limit exceeded","api-key":..,"count":..,"limit":..}``: quoted
+  in many third-party logs (no recorded response file exists, see PROVENANCE.md); the
+  ``api-key`` field carries the caller's key when one is sent, else its address.
+
+Invented here (no recording found): the HTML bodies of the 5xx and "html200" faults, the
+errors for a bad ``db``/unknown WebEnv, efetch's default ``retmax`` of 20 for history
+requests, and the 400 for ``retmode=json``/non-XML efetch (a stand-in restriction: the
+project's client must speak XML).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import socket
+import struct
+import sys
+import threading
+import time
+import traceback
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+from xml.sax.saxutils import escape
+
+__all__ = [
+    "FAULTS",
+    "RETRIEVAL_CAP",
+    "EutilsStandIn",
+    "RecordedRequest",
+    "StandInQueryError",
+    "split_pubmed_articles",
+]
+
+ESEARCH_PATH = "/entrez/eutils/esearch.fcgi"
+EFETCH_PATH = "/entrez/eutils/efetch.fcgi"
+
+#: PubMed serves the first 9,999 records of a set: ``retstart`` may go up to 9998.
+RETRIEVAL_CAP = 9999
+#: EFetch's documented maximum ``retmax``.
+EFETCH_MAX_RETMAX = 10000
+
+#: Fault names accepted by :meth:`EutilsStandIn.inject` (plus ``"slow:SECONDS"``).
+FAULTS = frozenset(
+    {
+        "429",
+        "429-retry-after",
+        "500",
+        "502",
+        "503",
+        "html200",
+        "truncated",
+        "short",
+        "reset",
+        "esearch-error",
+        "efetch-error",
+    }
+)
+#: Faults that only make sense for one endpoint (and so cannot be queued under ``"*"``).
+_ENDPOINT_ONLY = {"short": "efetch", "esearch-error": "esearch", "efetch-error": "efetch"}
+_ENDPOINTS = ("esearch", "efetch")
+
+ESEARCH_PROLOG = (
+    '<?xml version="1.0" encoding="UTF-8" ?>\n'
+    '<!DOCTYPE eSearchResult PUBLIC "-//NLM//DTD esearch 20060628//EN" '
+    '"https://eutils.ncbi.nlm.nih.gov/eutils/dtd/20060628/esearch.dtd">\n'
+)
+EFETCH_PROLOG = (
+    '<?xml version="1.0" ?>\n'
+    '<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle, 1st January 2025//EN" '
+    '"https://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_250101.dtd">\n'
+)
+EFETCH_ERROR_PROLOG = (
+    '<?xml version="1.0" encoding="UTF-8" ?>\n'
+    '<!DOCTYPE eEfetchResult PUBLIC "-//NLM//DTD efetch 20131226//EN" '
+    '"https://eutils.ncbi.nlm.nih.gov/eutils/dtd/20131226/efetch.dtd">\n'
+)
+
+RETSTART_CAP_MESSAGE = (
+    "Search Backend failed: Exception:\n'retstart' cannot be larger than 9998. For PubMed, "
+    "ESearch can only retrieve the first 9,999 records matching the query. To obtain more than "
+    "9,999 PubMed records, consider using EDirect that contains additional logic to batch "
+    "PubMed search results automatically so that an arbitrary number can be retrieved. For "
+    "details see https://www.ncbi.nlm.nih.gov/books/NBK25499/"
+)
+HISTORY_CAP_MESSAGE = (
+    "Search backend cannot retrieve history data. Reason: Exception: "
+    "'retstart' cannot be larger than 9998."
+)
+ESEARCH_BACKEND_ERROR = (
+    ESEARCH_PROLOG + "<eSearchResult>\n\t<ERROR>Search Backend failed: Pubmed 2.0 search API: "
+    "HTTP request returned 502 status.</ERROR>\n</eSearchResult>\n"
+).encode()
+EFETCH_BACKEND_ERROR = (
+    EFETCH_ERROR_PROLOG + "<eFetchResult>\n\t<ERROR> Error: CEFetchPApplication::proxy_stream(): "
+    "&#xa;&lt;html&gt;&lt;head&gt;&#xa;&lt;meta http-equiv=&quot;content-type&quot; "
+    "content=&quot;text/html;charset=utf-8&quot;&gt;&#xa;&lt;title&gt;502 Server Error"
+    "&lt;/title&gt;&#xa;&lt;/head&gt;&#xa;&lt;body text=#000000 bgcolor=#ffffff&gt;&#xa;"
+    "&lt;h1&gt;Error: Server Error&lt;/h1&gt;&#xa;&lt;h2&gt;The server encountered a temporary "
+    "error and could not complete your request.&lt;p&gt;Please try again in 30 seconds."
+    "&lt;/h2&gt;&#xa;&lt;h2&gt;&lt;/h2&gt;&#xa;&lt;/body&gt;&lt;/html&gt;</ERROR>\n"
+    "</eFetchResult>\n"
+).encode()
+
+_STATUS_PAGES = {
+    500: ("500 Internal Server Error", "The server encountered an internal error."),
+    502: (
+        "502 Server Error",
+        "The server encountered a temporary error and could not complete your request."
+        "<p>Please try again in 30 seconds.",
+    ),
+    503: ("503 Service Unavailable", "The service is temporarily unavailable."),
+}
+_HTML200_PAGE = (
+    b"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+    b"<title>Service unavailable - NCBI</title></head>\n<body>\n"
+    b"<h1>Service unavailable</h1>\n<p>The E-utilities backend is temporarily unavailable. "
+    b"Please try again later.</p>\n</body></html>\n"
+)
+
+_WARNING_ORDER = ("PhraseIgnored", "QuotedPhraseNotFound", "OutputMessage")  # esearch.dtd
+_DATE_FIELDS = {"pdat": "Date - Publication", "edat": "Date - Entry", "mdat": "Date - Modification"}
+_XML = "text/xml; charset=UTF-8"
+_HTML = "text/html; charset=UTF-8"
+_TEXT = "text/plain; charset=UTF-8"
+
+
+class StandInQueryError(Exception):
+    """Raised by the ``search`` callable to make esearch answer a zero-count ``<ErrorList>``.
+
+    ``kind`` is ``"PhraseNotFound"`` or ``"FieldNotFound"``; ``phrase`` is the element's text.
+    """
+
+    KINDS = ("PhraseNotFound", "FieldNotFound")  # order inside <ErrorList>, per esearch.dtd
+
+    def __init__(self, kind: str, phrase: str) -> None:
+        if kind not in self.KINDS:
+            raise ValueError(f"kind must be one of {self.KINDS}, not {kind!r}")
+        super().__init__(f"{kind}: {phrase}")
+        self.kind = kind
+        self.phrase = phrase
+
+
+@dataclass
+class RecordedRequest:
+    """One request the stand-in received (recorded on arrival, before it is answered)."""
+
+    time: float  # time.monotonic() when the request line and headers had arrived
+    endpoint: str  # "esearch", "efetch" or "other"
+    method: str
+    params: dict[str, str]  # query string and urlencoded body merged; repeats joined by ","
+    fault: str | None = None  # the injected fault served, if any ("rate-limit" if enforced)
+    path: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    status: int | None = None  # set once answered; stays None for "reset"
+
+
+@dataclass
+class _Reply:
+    status: int
+    body: bytes
+    content_type: str = _XML
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "eutils-standin"
+    timeout = 30  # an idle keep-alive connection's thread ends after this many seconds
+    server: _Server
+    _arrival: float
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.standin._track(self.connection, add=True)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            self.server.standin._track(self.connection, add=False)
+
+    def parse_request(self) -> bool:
+        self._arrival = time.monotonic()
+        return super().parse_request()
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        self.server.standin._handle(self, "GET")
+
+    def do_POST(self) -> None:  # noqa: N802
+        self.server.standin._handle(self, "POST")
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - base signature
+        pass
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, address: tuple[str, int], standin: EutilsStandIn) -> None:
+        self.standin = standin
+        super().__init__(address, _Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        exc = sys.exc_info()[1]
+        if isinstance(exc, OSError):  # the client went away (timeouts, resets): expected
+            return
+        self.standin.errors.append(traceback.format_exc())
+
+
+class EutilsStandIn:
+    """A loopback E-utilities server answering from a ``search`` callable and stored articles.
+
+    ``search(term, mindate, maxdate)`` returns the matching PMIDs (the stand-in sorts them by
+    descending PMID, as a stand-in for PubMed's most-recent-first order); ``mindate``/``maxdate``
+    are passed exactly as sent (``"YYYY/MM/DD"`` or None), so the callable does the date
+    filtering. It may raise :class:`StandInQueryError`. ``articles`` maps a PMID to the bytes of
+    one ``<PubmedArticle>`` element. ``translation(term)`` gives ``<QueryTranslation>`` (default:
+    the term itself; a date range is appended as NCBI does). ``warnings(term)`` gives
+    ``(kind, text)`` pairs for ``<WarningList>`` (kinds PhraseIgnored, QuotedPhraseNotFound,
+    OutputMessage). ``enforce_rate_limit`` answers 429 when more than 3 requests (10 with an
+    ``api_key``) arrive within one second, as NCBI does.
+
+    Exceptions raised by the callables become HTTP 500 and are kept in :attr:`errors`.
+    """
+
+    def __init__(
+        self,
+        search: Callable[[str, str | None, str | None], list[str]],
+        articles: Mapping[str, bytes],
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        translation: Callable[[str], str] | None = None,
+        warnings: Callable[[str], list[tuple[str, str]]] | None = None,
+        strict_cap: bool = False,
+        enforce_rate_limit: bool = False,
+    ) -> None:
+        self._search = search
+        self._articles = articles
+        self._host = host
+        self._port = port
+        self._translation = translation
+        self._warnings = warnings
+        self.strict_cap = strict_cap
+        self.enforce_rate_limit = enforce_rate_limit
+        self.requests: list[RecordedRequest] = []
+        self.errors: list[str] = []  # tracebacks of unexpected exceptions inside the stand-in
+        self._lock = threading.Lock()
+        self._faults: dict[str, deque[str]] = {k: deque() for k in (*_ENDPOINTS, "*")}
+        self._history: dict[str, list[list[str]]] = {}  # WebEnv -> sets, query_key = index + 1
+        self._connections: set[socket.socket] = set()
+        self._stopping = threading.Event()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> EutilsStandIn:
+        if self._server is not None:
+            raise RuntimeError("already started")
+        self._stopping.clear()
+        self._server = _Server((self._host, self._port), self)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="eutils-standin",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        server, thread = self._server, self._thread
+        if server is None:
+            return
+        self._stopping.set()  # wakes "slow" handlers
+        server.shutdown()
+        server.server_close()
+        with self._lock:
+            connections = list(self._connections)
+        for conn in connections:  # wake handler threads waiting on idle keep-alive connections
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        if thread is not None:
+            thread.join(timeout=5)
+        self._server = self._thread = None
+
+    def __enter__(self) -> EutilsStandIn:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("not started")
+        return int(self._server.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self._host}:{self.port}/entrez/eutils/"
+
+    # -- test controls ---------------------------------------------------------------------
+
+    def inject(self, endpoint: str, *faults: str) -> None:
+        """Queue faults for the next requests to ``endpoint`` ("esearch", "efetch" or "*").
+
+        Each request takes one fault, in order: first from its endpoint's own queue, else from
+        the ``"*"`` queue (which serves esearch and efetch only, never a 404 path).
+        """
+        if endpoint not in (*_ENDPOINTS, "*"):
+            raise ValueError(f"endpoint must be 'esearch', 'efetch' or '*', not {endpoint!r}")
+        for fault in faults:
+            _check_fault(fault)
+            only = _ENDPOINT_ONLY.get(fault)
+            if only is not None and endpoint != only:
+                raise ValueError(f"fault {fault!r} applies to {only!r} only, not {endpoint!r}")
+        with self._lock:
+            self._faults[endpoint].extend(faults)
+
+    def pending_faults(self, endpoint: str) -> list[str]:
+        with self._lock:
+            return list(self._faults[endpoint])
+
+    def reset(self) -> None:
+        """Forget recorded requests, queued faults and errors (history sessions are kept)."""
+        with self._lock:
+            self.requests.clear()
+            self.errors.clear()
+            for queue in self._faults.values():
+                queue.clear()
+
+    def recorded(self, endpoint: str | None = None) -> list[RecordedRequest]:
+        """A snapshot of the recorded requests, optionally to one endpoint only."""
+        with self._lock:
+            return [r for r in self.requests if endpoint is None or r.endpoint == endpoint]
+
+    def max_requests_in_window(self, window: float = 1.0, endpoint: str | None = None) -> int:
+        """The most requests whose arrival times fall within any half-open window of that length.
+
+        Requests exactly ``window`` apart are in different windows, so a client spacing
+        requests 1/3 s apart scores 3 for ``window=1.0``.
+        """
+        times = sorted(r.time for r in self.recorded(endpoint))
+        best = start = 0
+        for end, t in enumerate(times):
+            while t - times[start] >= window:
+                start += 1
+            best = max(best, end - start + 1)
+        return best
+
+    # -- request handling ------------------------------------------------------------------
+
+    def _track(self, conn: socket.socket, *, add: bool) -> None:
+        with self._lock:
+            if add:
+                self._connections.add(conn)
+            else:
+                self._connections.discard(conn)
+
+    def _take_fault(self, endpoint: str) -> str | None:
+        with self._lock:
+            for key in (endpoint, "*"):
+                if self._faults[key]:
+                    return self._faults[key].popleft()
+        return None
+
+    def _handle(self, handler: _Handler, method: str) -> None:
+        url = urlsplit(handler.path)
+        pairs = parse_qsl(url.query, keep_blank_values=True)
+        length = int(handler.headers.get("Content-Length") or 0)
+        body = handler.rfile.read(length) if length > 0 else b""
+        bad_body = False
+        if body:
+            if handler.headers.get_content_type() == "application/x-www-form-urlencoded":
+                pairs += parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+            else:
+                bad_body = True
+        params: dict[str, str] = {}
+        for key, value in pairs:
+            params[key] = f"{params[key]},{value}" if key in params else value
+        endpoint = {ESEARCH_PATH: "esearch", EFETCH_PATH: "efetch"}.get(url.path, "other")
+        fault = self._take_fault(endpoint) if endpoint != "other" else None
+        record = RecordedRequest(
+            time=handler._arrival,
+            endpoint=endpoint,
+            method=method,
+            params=params,
+            fault=fault,
+            path=handler.path,
+            headers=dict(handler.headers.items()),
+        )
+        with self._lock:
+            self.requests.append(record)
+            limit, recent = self._rate_state(record)
+
+        if fault == "reset":
+            _reset_connection(handler)
+            return
+        if fault is not None and fault.startswith("slow:"):
+            self._stopping.wait(float(fault.split(":", 1)[1]))
+        if self.enforce_rate_limit and fault is None and recent > limit and endpoint != "other":
+            record.fault = fault = "rate-limit"
+        try:
+            reply = self._answer(endpoint, method, params, fault, bad_body, handler, limit, recent)
+        except Exception:
+            self.errors.append(traceback.format_exc())
+            reply = _Reply(500, b"stand-in error: see EutilsStandIn.errors\n", _TEXT)
+        reply.headers.setdefault("X-RateLimit-Limit", str(limit))
+        reply.headers.setdefault("X-RateLimit-Remaining", str(max(0, limit - recent)))
+        record.status = reply.status
+        handler.send_response(reply.status)
+        handler.send_header("Content-Type", reply.content_type)
+        handler.send_header("Content-Length", str(len(reply.body)))
+        for name, value in reply.headers.items():
+            handler.send_header(name, value)
+        handler.end_headers()
+        handler.wfile.write(reply.body)
+
+    def _rate_state(self, record: RecordedRequest) -> tuple[int, int]:
+        """(limit, requests from the same caller in the last second); caller holds the lock."""
+        key = record.params.get("api_key")
+        limit = 10 if key else 3
+        recent = 0
+        for other in reversed(self.requests):
+            if record.time - other.time >= 1.0:
+                break
+            if other.params.get("api_key") == key:
+                recent += 1
+        return limit, recent
+
+    def _answer(
+        self,
+        endpoint: str,
+        method: str,
+        params: dict[str, str],
+        fault: str | None,
+        bad_body: bool,
+        handler: _Handler,
+        limit: int,
+        recent: int,
+    ) -> _Reply:
+        if fault in ("429", "429-retry-after", "rate-limit"):
+            payload = {
+                "error": "API rate limit exceeded",
+                "api-key": params.get("api_key") or handler.client_address[0],
+                "count": str(max(recent, limit + 1)),
+                "limit": str(limit),
+            }
+            headers = {"Retry-After": "1"} if fault != "429" else {}
+            body = json.dumps(payload, separators=(",", ":")).encode()
+            return _Reply(429, body, "application/json", headers)
+        if fault in ("500", "502", "503"):
+            return _status_page(int(fault))
+        if fault == "html200":
+            return _Reply(200, _HTML200_PAGE, _HTML)
+        if fault == "esearch-error":
+            return _Reply(200, ESEARCH_BACKEND_ERROR)
+        if fault == "efetch-error":
+            return _Reply(200, EFETCH_BACKEND_ERROR)
+
+        if endpoint == "other":
+            return _Reply(404, b"<html><body><h1>404 Not Found</h1></body></html>\n", _HTML)
+        if bad_body:
+            return _Reply(400, b"POST bodies must be application/x-www-form-urlencoded\n", _TEXT)
+        if endpoint == "esearch":
+            reply = self._esearch(params)
+        else:
+            reply = self._efetch(params, drop_last=fault == "short")
+        if fault == "truncated":
+            reply.body = reply.body[: len(reply.body) // 2]
+        return reply
+
+    # -- esearch ---------------------------------------------------------------------------
+
+    def _esearch(self, params: dict[str, str]) -> _Reply:
+        retmode = params.get("retmode", "xml").lower()
+        if retmode != "xml":
+            return _Reply(400, f"stand-in serves retmode=xml only, not {retmode!r}\n".encode(), _TEXT)
+        db = params.get("db") or "pubmed"
+        if db != "pubmed":
+            return _esearch_error(f"Invalid db name specified: {db}")
+        term = params.get("term", "").strip()
+        if not term:
+            return _esearch_error("Empty term and query_key - nothing todo")
+        try:
+            retmax = _nonnegative(params, "retmax", 20)
+            retstart = _nonnegative(params, "retstart", 0)
+        except ValueError as exc:
+            return _esearch_error(str(exc))
+        mindate, maxdate = params.get("mindate") or None, params.get("maxdate") or None
+        query = self._translation(term) if self._translation is not None else term
+        if mindate and maxdate:
+            datefield = _DATE_FIELDS.get(params.get("datetype", "pdat"), "Date - Publication")
+            query = f"{query} AND {mindate}:{maxdate}[{datefield}]"
+        warnings = list(self._warnings(term)) if self._warnings is not None else []
+        errors: list[StandInQueryError] = []
+        try:
+            ids = sorted(set(self._search(term, mindate, maxdate)), key=int, reverse=True)
+        except StandInQueryError as exc:
+            errors.append(exc)
+            ids = []
+        if retstart > RETRIEVAL_CAP - 1:
+            return _esearch_error(RETSTART_CAP_MESSAGE)
+        end = retstart + retmax
+        if len(ids) > RETRIEVAL_CAP and end > RETRIEVAL_CAP:
+            if self.strict_cap:
+                return _esearch_error(RETSTART_CAP_MESSAGE)
+            end = RETRIEVAL_CAP
+            warnings.append(
+                (
+                    "OutputMessage",
+                    f"Restrictions achieved. start and count adjusted to {retstart}, "
+                    f"{end - retstart}",
+                )
+            )
+        if not ids:
+            warnings.append(("OutputMessage", "No items found."))
+        history = ""
+        if params.get("usehistory", "").lower() == "y":
+            webenv, query_key = self._store(params.get("WebEnv"), ids)
+            history = f"<QueryKey>{query_key}</QueryKey><WebEnv>{webenv}</WebEnv>"
+        page = ids[retstart:end] if not errors else []
+        id_list = "<IdList>\n" + "".join(f"<Id>{i}</Id>\n" for i in page) + "</IdList>"
+        xml = (
+            f"{ESEARCH_PROLOG}<eSearchResult><Count>{len(ids)}</Count>"
+            f"<RetMax>{len(page)}</RetMax><RetStart>{retstart if not errors else 0}</RetStart>"
+            f"{history}{id_list if page else '<IdList/>'}<TranslationSet/>"
+            f"<QueryTranslation>{escape(query)}</QueryTranslation>"
+            f"{_error_list(errors)}{_warning_list(warnings)}</eSearchResult>\n"
+        )
+        return _Reply(200, xml.encode())
+
+    def _store(self, webenv: str | None, ids: list[str]) -> tuple[str, int]:
+        with self._lock:
+            if webenv is None or webenv not in self._history:
+                webenv = "MCID_" + secrets.token_hex(12)
+                self._history[webenv] = []
+            self._history[webenv].append(list(ids))
+            return webenv, len(self._history[webenv])
+
+    # -- efetch ----------------------------------------------------------------------------
+
+    def _efetch(self, params: dict[str, str], *, drop_last: bool) -> _Reply:
+        db = params.get("db") or "pubmed"
+        if db != "pubmed":
+            return _efetch_error(f"Invalid db name specified: {db}")
+        retmode = params.get("retmode")
+        if retmode is not None and retmode.lower() != "xml":
+            return _Reply(400, f"stand-in serves retmode=xml only, not {retmode!r}\n".encode(), _TEXT)
+        if params.get("id", "").strip():
+            wanted = [p.strip() for p in params["id"].split(",") if p.strip()]
+            pmids = list(dict.fromkeys(wanted))
+        elif params.get("WebEnv") and params.get("query_key"):
+            try:
+                retmax = min(_nonnegative(params, "retmax", 20), EFETCH_MAX_RETMAX)
+                retstart = _nonnegative(params, "retstart", 0)
+            except ValueError as exc:
+                return _efetch_error(str(exc))
+            stored = self._lookup(params["WebEnv"], params["query_key"])
+            if stored is None:
+                return _efetch_error(
+                    f"Cannot retrieve history data: query_key {params['query_key']} "
+                    f"of WebEnv {params['WebEnv']} is not valid"
+                )
+            if retstart > RETRIEVAL_CAP - 1:
+                return _efetch_error(HISTORY_CAP_MESSAGE)
+            pmids = stored[retstart : min(retstart + retmax, RETRIEVAL_CAP)]
+        else:
+            return _efetch_error("Empty id list - nothing todo")
+        found = [self._articles[p] for p in pmids if p in self._articles]
+        if drop_last and found:
+            found.pop()
+        if retmode is None:  # NCBI answers an HTML-wrapped ASN.1 page (fixture pubmed3.html)
+            entries = "".join(f"Pubmed-entry ::= {{\n  pmid {p}\n}}\n" for p in pmids)
+            page = f"<html><head><title>PmFetch response</title></head><body>\n<pre>\n{entries}"
+            return _Reply(200, (page + "</pre>\n</body></html>\n").encode(), _HTML)
+        body = EFETCH_PROLOG.encode() + b"<PubmedArticleSet>\n"
+        body += b"".join(a.strip() for a in found) + b"</PubmedArticleSet>"
+        return _Reply(200, body)
+
+    def _lookup(self, webenv: str, query_key: str) -> list[str] | None:
+        with self._lock:
+            sets = self._history.get(webenv)
+            if sets is None or not query_key.isdigit() or not 1 <= int(query_key) <= len(sets):
+                return None
+            return sets[int(query_key) - 1]
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def split_pubmed_articles(data: bytes) -> dict[str, bytes]:
+    """PMID -> ``<PubmedArticle>`` bytes, from an efetch PubmedArticleSet (e.g. a fixture file)."""
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    root = etree.fromstring(data, parser)
+    return {
+        article.findtext("MedlineCitation/PMID"): etree.tostring(article, with_tail=False)
+        for article in root.iter("PubmedArticle")
+    }
+
+
+def _check_fault(fault: str) -> None:
+    if fault.startswith("slow:"):
+        try:
+            seconds = float(fault.split(":", 1)[1])
+        except ValueError:
+            seconds = -1.0
+        if not seconds >= 0:
+            raise ValueError(f"bad fault {fault!r}: want 'slow:SECONDS'")
+    elif fault not in FAULTS:
+        raise ValueError(f"unknown fault {fault!r}; known: {sorted(FAULTS)} and 'slow:SECONDS'")
+
+
+def _nonnegative(params: Mapping[str, str], name: str, default: int) -> int:
+    raw = params.get(name, "")
+    if raw == "":
+        return default
+    if not raw.isdigit():
+        raise ValueError(f"Invalid {name} value: {raw}")
+    return int(raw)
+
+
+def _esearch_error(message: str) -> _Reply:
+    xml = f"{ESEARCH_PROLOG}<eSearchResult><ERROR>{escape(message)}</ERROR></eSearchResult>\n"
+    return _Reply(200, xml.encode())
+
+
+def _efetch_error(message: str) -> _Reply:
+    xml = f"{EFETCH_ERROR_PROLOG}<eFetchResult>\n\t<ERROR>{escape(message)}</ERROR>\n</eFetchResult>\n"
+    return _Reply(400, xml.encode())
+
+
+def _error_list(errors: Iterable[StandInQueryError]) -> str:
+    items = sorted(errors, key=lambda e: StandInQueryError.KINDS.index(e.kind))
+    if not items:
+        return ""
+    inner = "".join(f"<{e.kind}>{escape(e.phrase)}</{e.kind}>" for e in items)
+    return f"<ErrorList>{inner}</ErrorList>"
+
+
+def _warning_list(warnings: Iterable[tuple[str, str]]) -> str:
+    items = list(warnings)
+    for kind, _ in items:
+        if kind not in _WARNING_ORDER:
+            raise ValueError(f"warning kind must be one of {_WARNING_ORDER}, not {kind!r}")
+    if not items:
+        return ""
+    items.sort(key=lambda kv: _WARNING_ORDER.index(kv[0]))
+    inner = "".join(f"<{kind}>{escape(text)}</{kind}>" for kind, text in items)
+    return f"<WarningList>{inner}</WarningList>"
+
+
+def _status_page(status: int) -> _Reply:
+    title, text = _STATUS_PAGES[status]
+    html = (
+        f"<html><head>\n<meta http-equiv=\"content-type\" content=\"text/html;charset=utf-8\">\n"
+        f"<title>{title}</title>\n</head>\n<body text=#000000 bgcolor=#ffffff>\n"
+        f"<h1>Error: {title.split(' ', 1)[1]}</h1>\n<h2>{text}</h2>\n</body></html>\n"
+    )
+    return _Reply(status, html.encode(), _HTML)
+
+
+def _reset_connection(handler: _Handler) -> None:
+    """Abort the TCP connection: SO_LINGER 0 makes close() send RST instead of FIN."""
+    conn = handler.connection
+    handler.close_connection = True
+    try:
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        handler.rfile.close()  # drop the makefile reference so close() really closes the fd
+        conn.close()
+    except OSError:
+        pass
