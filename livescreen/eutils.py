@@ -29,6 +29,7 @@ from tenacity.wait import wait_exponential_jitter
 from .errors import (
     BadResponse,
     EutilsError,
+    LivescreenError,
     QueryError,
     RateLimited,
     ServiceUnavailable,
@@ -169,7 +170,7 @@ class EutilsClient:
 
     def _wait(self, state) -> float:
         backoff = wait_exponential_jitter(
-            initial=self.backoff_initial, max=self.backoff_max, jitter=self.backoff_initial
+            multiplier=self.backoff_initial, max=self.backoff_max, jitter=self.backoff_initial
         )(state)
         error = state.outcome.exception() if state.outcome else None
         retry_after = getattr(error, "retry_after", None) or 0.0
@@ -195,8 +196,13 @@ class EutilsClient:
             len(response.content),
             time.monotonic() - started,
         )
-        check_status(response)
-        return parse(response.content)
+        try:
+            check_status(response)
+            return parse(response.content)
+        except LivescreenError as exc:
+            # NCBI echoes the API key in some bodies (429); messages quote bodies.
+            exc.args = (self._redact(str(exc)),)
+            raise
 
     def _redact(self, text: str) -> str:
         return text.replace(self._api_key, "***") if self._api_key else text

@@ -171,6 +171,7 @@ RECORD_KEYS: tuple[str, ...] = (
 ROOT_TAG = "PubmedArticleSet"
 ARTICLE_TAGS = ("PubmedArticle", "PubmedBookArticle")
 GZIP_MAGIC = b"\x1f\x8b"
+MATHML_PREFIX = "{http://www.w3.org/1998/Math/MathML}"
 SNIFF_BYTES = 2048
 
 # The parser never fetches or expands anything the document points at.
@@ -398,7 +399,32 @@ def _flat(elem: Any) -> str:
     """Text of ``elem`` with inline markup (i, b, sup, sub, u, MathML) flattened."""
     if elem is None:
         return ""
-    return _clean("".join(elem.itertext()))
+    parts: list[str] = []
+    _gather_text(elem, parts, in_math=False)
+    return _clean("".join(parts))
+
+
+def _keep(text: str | None, in_math: bool) -> bool:
+    """Drop the layout whitespace of pretty-printed MathML; keep every other text node."""
+    return bool(text) and not (in_math and text.isspace() and "\n" in text)
+
+
+def _gather_text(elem: Any, parts: list[str], in_math: bool) -> None:
+    """Like ``itertext()``: element text and tails in order; comments and PIs skipped.
+
+    An entity reference left unexpanded (``resolve_entities=False``) is kept as
+    its literal ``&name;`` text.
+    """
+    in_math = in_math or str(elem.tag).startswith(MATHML_PREFIX)
+    if _keep(elem.text, in_math):
+        parts.append(elem.text)
+    for child in elem:
+        if isinstance(child.tag, str):
+            _gather_text(child, parts, in_math)
+        elif child.tag is etree.Entity:
+            parts.append(child.text)
+        if _keep(child.tail, in_math):
+            parts.append(child.tail)
 
 
 def _opt(elem: Any, path: str) -> str | None:

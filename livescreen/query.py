@@ -7,8 +7,10 @@ instead of being silently ignored.
 
 Public API
 ----------
-``parse_query(text) -> Node``, ``matches(node, record) -> bool``,
-``search_records(query, records) -> list[str]`` (PMIDs in input order),
+``parse_query(text) -> Node`` (an AST of frozen dataclasses ``Term``,
+``DateRange`` and ``BinaryOp``), ``matches(node, record) -> bool``,
+``search_records(query, records) -> list[str]`` (PMIDs in input order; the
+query may be a string or a parsed node, the records dicts or indexes),
 ``translate(node) -> str`` (canonical rendering, like PubMed's query
 translation), ``build_index(record)`` / ``index_records(records)`` to
 precompute the normalised tokens of records evaluated against many queries,
@@ -37,7 +39,7 @@ Supported subset (exactly)
 * Quoted phrases ``"..."`` (curly double quotes are accepted as quotes).
 * Truncation: ``*`` at the very end of a term (``trauma*``, ``"fear extinct*"``)
   makes its last word a prefix; ``*`` anywhere else is an error.
-* Field tags, case-insensitive, whitespace inside the brackets ignored:
+* Field tags, case-insensitive (runs of spaces inside the brackets count as one):
 
   ======================================  ==============================================
   tag and aliases                         matches
@@ -56,10 +58,10 @@ Supported subset (exactly)
   [pt] [Publication Type]                 a whole publication type name
   [ta] [Journal]                          a whole journal name (``journal`` or
                                           ``journal_title``)
-  [la] [Language]                         a whole language name or its MARC/ISO 639 code
+  [la] [lang] [Language]                  a whole language name or its MARC/ISO 639 code
                                           (``eng`` = ``english``, ``ger`` = ``german``...)
   [au] [Author]                           an author, see below
-  [dp] [Publication Date]                 a date or date range, see below
+  [dp] [pdat] [Publication Date]          a date or date range, see below
   ======================================  ==============================================
 
 * Word matching: text is normalised with NFKC, curly quotes and Unicode
@@ -91,9 +93,11 @@ Supported subset (exactly)
 Anything else raises :class:`QueryError` naming the offending part and its
 0-based character position: unknown field tags, proximity searches
 (``"a b"[tiab:~3]``), unbalanced parentheses, empty queries or parentheses,
-operators missing an operand, unterminated quotes or tags, ``*`` not at the
-end of a term, ``:`` outside a [dp] range, invalid dates, terms without any
-letter or digit, and tags after ``)``, before any term or given twice.
+operators missing an operand, unterminated quotes or tags, a stray ``]``,
+``*`` not at the end of a term, ``:`` outside a [dp] range, invalid or
+relative dates (``"last 5 years"[dp]``), terms without any letter or digit,
+tags after ``)``, before any term or given twice, search history references
+(``#1``) and the ``hasabstract``/``hasfulltext`` filters.
 
 Known differences from PubMed
 -----------------------------
@@ -144,11 +148,16 @@ __all__ = [
 class QueryError(ValueError):
     """A query outside the supported subset; the message gives the position."""
 
-    def __init__(self, problem: str, position: int, query: str) -> None:
-        super().__init__(f"{problem} at position {position} in query: {query}")
+    def __init__(self, problem: str, position: int, query: str, hint: str = "") -> None:
+        message = f"{problem} at position {position} in query: {query}"
+        super().__init__(f"{message} -- {hint}" if hint else message)
         self.problem = problem
         self.position = position
         self.query = query
+        self.hint = hint
+
+    def __reduce__(self) -> tuple[type[QueryError], tuple[str, int, str, str]]:
+        return type(self), (self.problem, self.position, self.query, self.hint)
 
 
 # --------------------------------------------------------------------------- AST
@@ -156,7 +165,7 @@ class QueryError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Term:
-    """A word or phrase searched in ``field``.
+    """A word or phrase searched in ``field`` (``"all"`` for untagged terms).
 
     ``phrase`` is true for quoted terms and for multi-word runs joined by a
     tag; ``quoted`` records double quotes (only [au] treats them specially).
@@ -208,16 +217,22 @@ _TOKEN_RE = re.compile(r"[^\W_]+")
 
 def normalize_text(text: str) -> str:
     """NFKC, ASCII quotes/hyphens, case-folded, diacritics removed."""
+    if text.isascii():
+        return text.lower()
     folded = unicodedata.normalize("NFKC", text).translate(_CHAR_MAP).casefold()
     decomposed = unicodedata.normalize("NFKD", folded)
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     return unicodedata.normalize("NFC", stripped)
 
 
-@lru_cache(maxsize=65536)
 def tokenize(text: str) -> tuple[str, ...]:
     """Normalised word tokens (runs of letters and digits) of ``text``."""
     return tuple(_TOKEN_RE.findall(normalize_text(text)))
+
+
+@lru_cache(maxsize=4096)
+def _term_tokens(text: str) -> tuple[str, ...]:
+    return tokenize(text)
 
 
 # --------------------------------------------------------------------- field tags
@@ -233,9 +248,9 @@ _TAG_ALIASES: dict[str, tuple[str, ...]] = {
     "sh": ("sh", "subheading", "mesh subheading"),
     "pt": ("pt", "publication type"),
     "ta": ("ta", "journal"),
-    "la": ("la", "language"),
+    "la": ("la", "lang", "language"),
     "au": ("au", "author"),
-    "dp": ("dp", "publication date"),
+    "dp": ("dp", "pdat", "publication date"),
 }
 _FIELD_BY_TAG = {alias: field for field, aliases in _TAG_ALIASES.items() for alias in aliases}
 
@@ -247,7 +262,6 @@ _TEXT_SOURCES: dict[str, tuple[str, ...]] = {
     "tw": ("ti", "ab", "mh", "kw", "pt"),
     "all": ("ti", "ab", "mh", "kw", "pt", "ta", "au"),
 }
-
 _LANGUAGE_CODES = {
     "eng": "english", "fre": "french", "fra": "french", "ger": "german", "deu": "german",
     "spa": "spanish", "ita": "italian", "por": "portuguese", "dut": "dutch", "nld": "dutch",
@@ -275,6 +289,16 @@ class _Tok:
 _SPECIAL = '()"[]:'
 
 
+def _lex_delimited(text: str, start: int, query: str) -> _Tok:
+    """A quoted phrase or a field tag starting at ``text[start]``."""
+    quoted = text[start] == '"'
+    end = text.find('"' if quoted else "]", start + 1)
+    if end < 0:
+        problem = 'unterminated quote "' if quoted else f"unterminated field tag {text[start:]!r}"
+        raise QueryError(problem, start, query)
+    return _Tok("QUOTED" if quoted else "TAG", text[start + 1 : end], start)
+
+
 def _lex(query: str) -> list[_Tok]:
     text = query.translate(_QUERY_QUOTES)  # 1:1 character mapping keeps positions
     tokens: list[_Tok] = []
@@ -292,13 +316,8 @@ def _lex(query: str) -> list[_Tok]:
         elif char == "]":
             raise QueryError("unexpected ']'", i, query)
         elif char in '"[':
-            close = '"' if char == '"' else "]"
-            end = text.find(close, i + 1)
-            if end < 0:
-                what = 'unterminated quote "' if char == '"' else f"unterminated field tag {text[i:]!r}"
-                raise QueryError(what, i, query)
-            tokens.append(_Tok("QUOTED" if char == '"' else "TAG", text[i + 1 : end], i))
-            i = end + 1
+            tokens.append(_lex_delimited(text, i, query))
+            i += len(tokens[-1].value) + 2
         else:
             end = i
             while end < len(text) and not text[end].isspace() and text[end] not in _SPECIAL:
@@ -312,8 +331,9 @@ def _lex(query: str) -> list[_Tok]:
 
 # ------------------------------------------------------------------------- parser
 
+_PUBMED_FILTERS = frozenset({"hasabstract", "hasfulltext"})
 _DATE_RE = re.compile(r"(\d{4})(?:[/-](\d{1,2})(?:[/-](\d{1,2}))?)?")
-_RANGE_HINT = "date ranges look like 2019:2024[dp] or \"2019/01/01\"[dp] : \"3000\"[dp]"
+_RANGE_HINT = 'date ranges are written 2019:2024[dp] or "2019/01/01"[dp] : "3000"[dp]'
 
 
 class _Parser:
@@ -331,8 +351,8 @@ class _Parser:
         self.i = min(self.i + 1, len(self.toks) - 1)
         return tok
 
-    def error(self, problem: str, pos: int) -> QueryError:
-        return QueryError(problem, pos, self.query)
+    def error(self, problem: str, pos: int, hint: str = "") -> QueryError:
+        return QueryError(problem, pos, self.query, hint)
 
     # grammar
     def parse(self) -> Node:
@@ -366,10 +386,10 @@ class _Parser:
             "RPAREN": "unbalanced ')'",
             "OP": f"operator {tok.value} has no left operand",
             "TAG": f"field tag [{tok.value}] does not follow a term",
-            "COLON": f"':' is only supported in date ranges; {_RANGE_HINT}",
+            "COLON": "':' outside a date range",
             "EOF": "unexpected end of query",
         }
-        raise self.error(problems[tok.kind], tok.pos)
+        raise self.error(problems[tok.kind], tok.pos, _RANGE_HINT if tok.kind == "COLON" else "")
 
     def group(self) -> Node:
         opening = self.advance()
@@ -384,8 +404,7 @@ class _Parser:
         tag = self.peek()
         if tag.kind == "TAG":
             raise self.error(
-                f"field tag [{tag.value}] after ')' is not supported; tag each term instead",
-                tag.pos,
+                f"field tag [{tag.value}] after ')'", tag.pos, "tag each term inside instead"
             )
         return node
 
@@ -451,6 +470,8 @@ class _Parser:
             )
         if not tokenize(core):
             raise self.error(f"term {text!r} has no searchable words", first.pos)
+        if first.kind == "WORD" and (text.startswith("#") or text.lower() in _PUBMED_FILTERS):
+            raise self.error(f"PubMed search history/filter {text!r} is not supported", first.pos)
         if truncated and not normalize_text(core)[-1:].isalnum():
             raise self.error(f"'*' must directly follow a letter or digit: {text!r}", first.pos)
         quoted = first.kind == "QUOTED"
@@ -461,9 +482,7 @@ class _Parser:
         start_tag = self.advance() if self.peek().kind == "TAG" else None
         colon = self.advance()
         end_tok, end_tag = self.advance(), self.advance()
-        not_range = QueryError(
-            f"':' is only supported in date ranges; {_RANGE_HINT}", colon.pos, self.query
-        )
+        not_range = self.error("':' outside a date range", colon.pos, _RANGE_HINT)
         if end_tok.kind not in ("WORD", "QUOTED") or end_tag.kind != "TAG":
             raise not_range
         if any(self.resolve_tag(tag) != "dp" for tag in (start_tag, end_tag) if tag):
@@ -528,8 +547,7 @@ class RecordIndex:
     """Normalised tokens of one record, computed once by :func:`build_index`."""
 
     pmid: str
-    text: dict[str, tuple[tuple[str, ...], ...]]
-    vocab: dict[str, frozenset[str]]
+    text: dict[str, str]  # text source -> "| tok tok | tok |", one "|" cell per value
     mesh: tuple[str, ...]
     publication_types: tuple[str, ...]
     journals: tuple[str, ...]
@@ -554,6 +572,12 @@ def _joined(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(" ".join(tokenize(value)) for value in values)
 
 
+def _searchable(values: list[str]) -> str:
+    """Tokens of each value between spaces, values separated by "|"."""
+    cells = "".join(f" {' '.join(tokenize(value))} |" for value in values)
+    return f"|{cells}"
+
+
 def build_index(record: Mapping[str, Any]) -> RecordIndex:
     """Precompute the normalised tokens :func:`matches` needs for ``record``."""
     mesh = _as_list(record.get("mesh"))
@@ -569,11 +593,9 @@ def build_index(record: Mapping[str, Any]) -> RecordIndex:
         "ta": journals,
         "au": authors,
     }
-    text = {source: tuple(tokenize(v) for v in vals) for source, vals in values.items()}
     return RecordIndex(
         pmid=str(record.get("pmid") or ""),
-        text=text,
-        vocab={source: frozenset(t for seq in seqs for t in seq) for source, seqs in text.items()},
+        text={source: _searchable(vals) for source, vals in values.items()},
         mesh=_joined(_mesh_descriptor(entry) for entry in mesh),
         publication_types=_joined(pub_types),
         journals=_joined(journals),
@@ -591,55 +613,32 @@ def index_records(records: Iterable[Mapping[str, Any]]) -> list[RecordIndex]:
 # --------------------------------------------------------------------- evaluation
 
 
-def _sequence_has(seq: tuple[str, ...], query: tuple[str, ...], truncated: bool) -> bool:
-    size = len(query)
-    head, last = query[:-1], query[-1]
-    for start in range(len(seq) - size + 1):
-        if seq[start : start + size - 1] != head:
-            continue
-        word = seq[start + size - 1]
-        if word == last or (truncated and word.startswith(last)):
-            return True
-    return False
-
-
-def _text_match(index: RecordIndex, sources: tuple[str, ...], term: Term) -> bool:
-    query = tokenize(term.text)
-    head, last = query[:-1], query[-1]
-    for source in sources:
-        vocab = index.vocab[source]
-        if any(word not in vocab for word in head):
-            continue
-        if not term.truncated:
-            if last not in vocab:
-                continue
-            if not head:
-                return True
-        elif not head:
-            if any(word.startswith(last) for word in vocab):
-                return True
-            continue
-        if any(_sequence_has(seq, query, term.truncated) for seq in index.text[source]):
-            return True
-    return False
+def _text_match(index: RecordIndex, field: str, term: Term) -> bool:
+    # Tokens are letters and digits only, so " a b " can only match whole
+    # consecutive tokens of one value; without the trailing space the last
+    # query token only has to start a token (truncation).
+    needle = f" {' '.join(_term_tokens(term.text))}"
+    if not term.truncated:
+        needle += " "
+    text = index.text
+    return any(needle in text[source] for source in _TEXT_SOURCES[field])
 
 
 def _name_match(names: tuple[str, ...], term: Term) -> bool:
-    wanted = " ".join(tokenize(term.text))
+    wanted = " ".join(_term_tokens(term.text))
     return any(name == wanted or (term.truncated and name.startswith(wanted)) for name in names)
 
 
 def _language_match(index: RecordIndex, term: Term) -> bool:
-    wanted = " ".join(tokenize(term.text))
+    wanted = " ".join(_term_tokens(term.text))
     return any(
-        _language_key(name) == _language_key(wanted)
-        or (term.truncated and name.startswith(wanted))
+        _language_key(name) == _language_key(wanted) or (term.truncated and name.startswith(wanted))
         for name in index.languages
     )
 
 
 def _author_match(author: tuple[str, ...], term: Term) -> bool:
-    query = tokenize(term.text)
+    query = _term_tokens(term.text)
     if term.truncated:
         return " ".join(author).startswith(" ".join(query))
     if term.quoted:
@@ -655,7 +654,7 @@ def _author_match(author: tuple[str, ...], term: Term) -> bool:
 def _term_match(term: Term, index: RecordIndex) -> bool:
     field = term.field
     if field in _TEXT_SOURCES:
-        return _text_match(index, _TEXT_SOURCES[field], term)
+        return _text_match(index, field, term)
     if field in ("mh", "majr"):
         return _name_match(index.mesh, term)
     if field == "pt":

@@ -149,7 +149,7 @@ _STATUS_PAGES = {
     503: ("503 Service Unavailable", "The service is temporarily unavailable."),
 }
 _HTML200_PAGE = (
-    b"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+    b'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
     b"<title>Service unavailable - NCBI</title></head>\n<body>\n"
     b"<h1>Service unavailable</h1>\n<p>The E-utilities backend is temporarily unavailable. "
     b"Please try again later.</p>\n</body></html>\n"
@@ -221,14 +221,14 @@ class _Handler(BaseHTTPRequestHandler):
         self._arrival = time.monotonic()
         return super().parse_request()
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         self.server.standin._handle(self, "GET")
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self.server.standin._handle(self, "POST")
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - base signature
-        pass
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # keep test output quiet
 
 
 class _Server(ThreadingHTTPServer):
@@ -449,7 +449,7 @@ class EutilsStandIn:
         if self.enforce_rate_limit and fault is None and recent > limit and endpoint != "other":
             record.fault = fault = "rate-limit"
         try:
-            reply = self._answer(endpoint, method, params, fault, bad_body, handler, limit, recent)
+            reply = self._answer(endpoint, params, fault, bad_body, handler, limit, recent)
         except Exception:
             self.errors.append(traceback.format_exc())
             reply = _Reply(500, b"stand-in error: see EutilsStandIn.errors\n", _TEXT)
@@ -479,7 +479,6 @@ class EutilsStandIn:
     def _answer(
         self,
         endpoint: str,
-        method: str,
         params: dict[str, str],
         fault: str | None,
         bad_body: bool,
@@ -523,7 +522,7 @@ class EutilsStandIn:
     def _esearch(self, params: dict[str, str]) -> _Reply:
         retmode = params.get("retmode", "xml").lower()
         if retmode != "xml":
-            return _Reply(400, f"stand-in serves retmode=xml only, not {retmode!r}\n".encode(), _TEXT)
+            return _not_xml(retmode)
         db = params.get("db") or "pubmed"
         if db != "pubmed":
             return _esearch_error(f"Invalid db name specified: {db}")
@@ -567,11 +566,11 @@ class EutilsStandIn:
         if params.get("usehistory", "").lower() == "y":
             webenv, query_key = self._store(params.get("WebEnv"), ids)
             history = f"<QueryKey>{query_key}</QueryKey><WebEnv>{webenv}</WebEnv>"
-        page = ids[retstart:end] if not errors else []
+        page = ids[retstart:end]
         id_list = "<IdList>\n" + "".join(f"<Id>{i}</Id>\n" for i in page) + "</IdList>"
         xml = (
             f"{ESEARCH_PROLOG}<eSearchResult><Count>{len(ids)}</Count>"
-            f"<RetMax>{len(page)}</RetMax><RetStart>{retstart if not errors else 0}</RetStart>"
+            f"<RetMax>{len(page)}</RetMax><RetStart>{retstart}</RetStart>"
             f"{history}{id_list if page else '<IdList/>'}<TranslationSet/>"
             f"<QueryTranslation>{escape(query)}</QueryTranslation>"
             f"{_error_list(errors)}{_warning_list(warnings)}</eSearchResult>\n"
@@ -594,7 +593,7 @@ class EutilsStandIn:
             return _efetch_error(f"Invalid db name specified: {db}")
         retmode = params.get("retmode")
         if retmode is not None and retmode.lower() != "xml":
-            return _Reply(400, f"stand-in serves retmode=xml only, not {retmode!r}\n".encode(), _TEXT)
+            return _not_xml(retmode)
         if params.get("id", "").strip():
             wanted = [p.strip() for p in params["id"].split(",") if p.strip()]
             pmids = list(dict.fromkeys(wanted))
@@ -643,10 +642,12 @@ def split_pubmed_articles(data: bytes) -> dict[str, bytes]:
 
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
     root = etree.fromstring(data, parser)
-    return {
-        article.findtext("MedlineCitation/PMID"): etree.tostring(article, with_tail=False)
-        for article in root.iter("PubmedArticle")
-    }
+    articles: dict[str, bytes] = {}
+    for article in root.iter("PubmedArticle"):
+        pmid = article.findtext("MedlineCitation/PMID")
+        if pmid:
+            articles[pmid.strip()] = etree.tostring(article, with_tail=False)
+    return articles
 
 
 def _check_fault(fault: str) -> None:
@@ -676,8 +677,13 @@ def _esearch_error(message: str) -> _Reply:
 
 
 def _efetch_error(message: str) -> _Reply:
-    xml = f"{EFETCH_ERROR_PROLOG}<eFetchResult>\n\t<ERROR>{escape(message)}</ERROR>\n</eFetchResult>\n"
-    return _Reply(400, xml.encode())
+    error = f"<eFetchResult>\n\t<ERROR>{escape(message)}</ERROR>\n</eFetchResult>\n"
+    return _Reply(400, (EFETCH_ERROR_PROLOG + error).encode())
+
+
+def _not_xml(retmode: str) -> _Reply:
+    """A stand-in restriction (NCBI would answer): the project's client must ask for XML."""
+    return _Reply(400, f"stand-in serves retmode=xml only, not {retmode!r}\n".encode(), _TEXT)
 
 
 def _error_list(errors: Iterable[StandInQueryError]) -> str:
@@ -703,7 +709,7 @@ def _warning_list(warnings: Iterable[tuple[str, str]]) -> str:
 def _status_page(status: int) -> _Reply:
     title, text = _STATUS_PAGES[status]
     html = (
-        f"<html><head>\n<meta http-equiv=\"content-type\" content=\"text/html;charset=utf-8\">\n"
+        f'<html><head>\n<meta http-equiv="content-type" content="text/html;charset=utf-8">\n'
         f"<title>{title}</title>\n</head>\n<body text=#000000 bgcolor=#ffffff>\n"
         f"<h1>Error: {title.split(' ', 1)[1]}</h1>\n<h2>{text}</h2>\n</body></html>\n"
     )

@@ -1,0 +1,51 @@
+import pytest
+
+from livescreen.config import load_config, validate_config
+from livescreen.errors import ConfigError
+from tests.conftest import ROOT
+
+
+def test_shipped_config_is_valid_and_gets_defaults(raw_config):
+    config = validate_config(raw_config)
+    assert config["source"] in {"pubmed", "snapshot"}
+    assert config["batch_size"] >= 1
+    assert len(config["keywords"]) >= 9
+    assert "comparative_trials" in [k["slug"] for k in config["keywords"]]
+
+
+def test_overrides_apply_like_snakemake_config(tmp_path):
+    config = load_config(ROOT / "config.yaml", {"source": "snapshot"})
+    assert config["source"] == "snapshot"
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        (lambda c: c.update(sorce="snapshot"), "unknown key ('sorce' was unexpected)"),
+        (lambda c: c["keywords"][1].update(slug="Trauma-Beliefs"), "keywords[1].slug"),
+        (lambda c: c["keywords"][2].update(query="   "), "keywords[2].query: must not be empty"),
+        (lambda c: c["keywords"][0].update(extra=1), "keywords[0]: unknown key"),
+        (lambda c: c.update(source="scopus"), "source: 'scopus' is not one of"),
+        (lambda c: c.update(batch_size=0), "batch_size"),
+        (lambda c: c.update(mdma_terms=""), "mdma_terms: must not be empty"),
+        (lambda c: c.pop("keywords"), "'keywords' is a required property"),
+    ],
+)
+def test_config_errors_name_the_key(raw_config, change, named):
+    change(raw_config)
+    with pytest.raises(ConfigError) as error:
+        validate_config(raw_config)
+    assert named in str(error.value)
+
+
+def test_duplicate_slugs_are_rejected(raw_config):
+    raw_config["keywords"].append(dict(raw_config["keywords"][0]))
+    with pytest.raises(ConfigError, match="used more than once: engagement_avoidance"):
+        validate_config(raw_config)
+
+
+def test_invalid_yaml_names_the_file(tmp_path):
+    bad = tmp_path / "config.yaml"
+    bad.write_text("keywords: [\n")
+    with pytest.raises(ConfigError, match="config.yaml is not valid YAML"):
+        load_config(bad)

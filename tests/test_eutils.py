@@ -1,0 +1,110 @@
+"""The E-utilities client against the loopback stand-in: real HTTP, injected faults."""
+
+import logging
+
+import pytest
+
+from livescreen.errors import EutilsError, QueryError
+from livescreen.eutils import EutilsClient
+
+QUERY = '(MDMA[tiab] OR ecstasy[tiab]) AND (PTSD[tiab] OR "posttraumatic stress"[tiab])'
+SOME_PMIDS = ["30371148", "28635375", "38174611", "27118529"]
+
+
+def client_for(server, **overrides):
+    options = dict(timeout=0.5, max_retries=4, backoff_initial=0.01, backoff_max=0.05)
+    options.update(overrides)
+    return EutilsClient(server.base_url, email="reviewer@example.org", **options)
+
+
+def test_esearch_returns_ids_count_and_translation(standin, snapshot):
+    result = client_for(standin).esearch(QUERY)
+    expected = snapshot.esearch(QUERY).ids
+    assert result.count == len(expected) > 5
+    assert sorted(result.ids) == sorted(expected)
+    assert result.translation
+    assert result.webenv and result.query_key == "1"
+    (request,) = standin.recorded("esearch")
+    assert request.method == "POST"
+    assert request.params["usehistory"] == "y"
+    assert request.params["email"] == "reviewer@example.org"
+    assert request.params["tool"] == "livescreen"
+
+
+def test_efetch_returns_every_article_asked(standin):
+    body = client_for(standin).efetch(SOME_PMIDS)
+    for pmid in SOME_PMIDS:
+        assert f"<PMID Version=\"1\">{pmid}</PMID>".encode() in body
+
+
+ESEARCH_FAULTS = ["429", "429-retry-after", "500", "502", "503", "html200", "truncated",
+                  "reset", "slow:1.5", "esearch-error"]
+EFETCH_FAULTS = ["429", "500", "503", "html200", "truncated", "short", "reset", "slow:1.5",
+                 "efetch-error"]
+
+
+@pytest.mark.parametrize("fault", ESEARCH_FAULTS)
+def test_esearch_survives_fault_with_identical_answer(standin, fault):
+    clean = client_for(standin).esearch(QUERY)
+    standin.inject("esearch", fault)
+    again = client_for(standin).esearch(QUERY)
+    assert (again.count, again.ids) == (clean.count, clean.ids)
+    assert [r.fault for r in standin.recorded("esearch")][1:] == [fault, None]
+
+
+@pytest.mark.parametrize("fault", EFETCH_FAULTS)
+def test_efetch_survives_fault_with_identical_answer(standin, fault):
+    clean = client_for(standin).efetch(SOME_PMIDS)
+    standin.inject("efetch", fault)
+    assert client_for(standin).efetch(SOME_PMIDS) == clean
+
+
+def test_gives_up_after_last_retry_saying_what_happened(standin):
+    standin.inject("efetch", "500", "html200", "503")
+    with pytest.raises(EutilsError) as error:
+        client_for(standin, max_retries=2).efetch(SOME_PMIDS)
+    message = str(error.value)
+    assert "efetch.fcgi" in message and "failed after 3 attempts" in message
+    assert "HTTP 503" in message
+    assert len(standin.recorded("efetch")) == 3
+
+
+def test_missing_records_are_named_after_retries(standin):
+    with pytest.raises(EutilsError, match="missing PMIDs 99999999"):
+        client_for(standin, max_retries=1).efetch(["30371148", "99999999"])
+
+
+def test_unknown_field_fails_at_once_with_ncbis_message(standin):
+    with pytest.raises(QueryError, match="does not know the field"):
+        client_for(standin).esearch("MDMA[xyz]")
+    assert len(standin.recorded("esearch")) == 1  # a bad query is not retried
+
+
+def test_retry_after_is_honoured(standin):
+    standin.inject("esearch", "429-retry-after")
+    client_for(standin, backoff_max=2).esearch(QUERY)
+    first, second = standin.recorded("esearch")
+    assert second.time - first.time >= 0.95
+
+
+def test_api_key_travels_in_the_body_and_is_never_logged(standin, caplog):
+    key = "0123456789abcdef0123456789abcdef0123"
+    standin.inject("efetch", "429", "429")  # NCBI's 429 body echoes the key
+    caplog.set_level(logging.DEBUG)
+    client = client_for(standin, api_key=key)
+    client.efetch(SOME_PMIDS)
+    requests_seen = standin.recorded("efetch")
+    assert all(r.params["api_key"] == key for r in requests_seen)
+    assert all(key not in r.path for r in requests_seen)
+    assert key not in caplog.text
+    assert "429" in caplog.text
+    standin.inject("efetch", "429", "429")
+    with pytest.raises(EutilsError) as error:
+        client_for(standin, api_key=key, max_retries=1).efetch(SOME_PMIDS)
+    assert key not in str(error.value) and "***" in str(error.value)
+
+
+def test_key_raises_the_default_rate():
+    assert EutilsClient(api_key="k").limiter.rate == 10
+    assert EutilsClient().limiter.rate == 3
+    assert EutilsClient(requests_per_second=2).limiter.rate == 2

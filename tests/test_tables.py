@@ -1,0 +1,55 @@
+import csv
+
+import pytest
+
+from livescreen.tables import neutralise, screening_rows, write_csv
+
+
+@pytest.mark.parametrize("value", ["=HYPERLINK(\"x\")", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"])
+def test_formula_cells_are_neutralised(value):
+    assert neutralise(value) == "'" + value
+
+
+def test_plain_cells_are_kept():
+    assert neutralise("MDMA = ecstasy") == "MDMA = ecstasy"
+
+
+def test_csv_is_utf8_bom_crlf_rfc4180(tmp_path):
+    path = tmp_path / "t.csv"
+    rows = [{"a": 'say "hi", then\nleave', "b": "Müller ‐ 3,4-MDMA", "c": "=1+1"}]
+    write_csv(path, rows, ["a", "b", "c"])
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    assert b'"say ""hi"", then\nleave"' in raw
+    assert raw.count(b"\r\n") == 2
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        back = list(csv.DictReader(handle))
+    assert back == [{"a": 'say "hi", then\nleave', "b": "Müller ‐ 3,4-MDMA", "c": "'=1+1"}]
+
+
+def test_failed_write_leaves_old_file_untouched(tmp_path):
+    path = tmp_path / "t.csv"
+    write_csv(path, [{"a": "old"}], ["a"])
+
+    def broken_rows():
+        yield {"a": "new"}
+        raise RuntimeError("crash halfway")
+
+    with pytest.raises(RuntimeError):
+        write_csv(path, broken_rows(), ["a"])
+    assert "old" in path.read_text(encoding="utf-8-sig")
+    assert [p.name for p in tmp_path.iterdir()] == ["t.csv"]
+
+
+def test_screening_rows_join_lists_and_sort_newest_first():
+    records = [
+        {"pmid": "1", "title": "Old", "pub_date": "2001", "authors": ["A B", "C D"]},
+        {"pmid": "2", "title": "New", "pub_date": "2023-05", "authors": []},
+    ]
+    rows = screening_rows(records, {"1": ["openness", "fear_extinction"], "2": []},
+                          {"1": ("pubmed", "2026-11-26T10:00:00+00:00")})
+    assert [row["pmid"] for row in rows] == ["2", "1"]
+    assert rows[1]["authors"] == "A B; C D"
+    assert rows[1]["mechanisms"] == "openness; fear_extinction"
+    assert rows[1]["pubmed_url"] == "https://pubmed.ncbi.nlm.nih.gov/1/"
+    assert rows[1]["retrieved"] == "2026-11-26"
