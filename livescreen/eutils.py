@@ -186,9 +186,10 @@ class EutilsClient:
         try:
             response = self.session.post(self.base_url + endpoint, data=data, timeout=self.timeout)
         except requests.Timeout as exc:
-            raise ServiceUnavailable(f"no answer within {self.timeout:g} s ({type(exc).__name__})")
+            message = f"no answer within {self.timeout:g} s ({type(exc).__name__})"
+            raise ServiceUnavailable(message) from None
         except requests.ConnectionError as exc:
-            raise ServiceUnavailable(f"connection failed: {self._redact(str(exc))}")
+            raise ServiceUnavailable(f"connection failed: {self._redact(str(exc))}") from None
         log.info(
             "%s HTTP %d, %d bytes in %.2f s",
             endpoint,
@@ -238,9 +239,7 @@ def parse_esearch(body: bytes) -> ESearchResult:
     if count is None:
         raise BadResponse("esearch answer has no <Count>")
     warnings = [
-        f"{element.tag}: {element.text}"
-        for element in root.iterfind("ErrorList/*")
-        if element.text
+        f"{element.tag}: {element.text}" for element in root.iterfind("ErrorList/*") if element.text
     ] + [
         f"{element.tag}: {element.text}"
         for element in root.iterfind("WarningList/*")
@@ -270,7 +269,8 @@ def check_efetch(body: bytes, wanted: list[str]) -> bytes:
     if missing:
         shown = ", ".join(missing[:10]) + (" ..." if len(missing) > 10 else "")
         raise BadResponse(
-            f"efetch returned {len(found)} of {len(wanted)} records asked for; missing PMIDs {shown}"
+            f"efetch returned {len(found)} of {len(wanted)} records asked for; "
+            f"missing PMIDs {shown}"
         )
     return body
 

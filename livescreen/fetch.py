@@ -63,7 +63,9 @@ class RecordStore:
 
     def provenance(self, pmids: Iterable[str]) -> dict[str, tuple[str, str]]:
         """pmid -> (source, fetched_at) for stored PMIDs."""
-        return {pmid: (src, at) for pmid, src, at in self._select("pmid, source, fetched_at", pmids)}
+        return {
+            pmid: (src, at) for pmid, src, at in self._select("pmid, source, fetched_at", pmids)
+        }
 
     def open_xml(self, pmids: Iterable[str]) -> io.BufferedReader:
         """A file-like `<PubmedArticleSet>` of the stored `pmids`, read lazily from the store,

@@ -126,6 +126,8 @@ from typing import IO, Any
 
 from lxml import etree
 
+from .errors import LivescreenError
+
 __all__ = [
     "RECORD_KEYS",
     "PubmedXmlError",
@@ -213,7 +215,7 @@ _HTML_START = re.compile(
 )
 
 
-class PubmedXmlError(ValueError):
+class PubmedXmlError(LivescreenError, ValueError):
     """The input is not well-formed PubMed XML (truncated, corrupt, HTML, ...)."""
 
     def __init__(
@@ -333,6 +335,18 @@ def _root_error(tag: Any) -> PubmedXmlError:
     return PubmedXmlError(f"root element is <{tag}>, not <{ROOT_TAG}>: not PubMed article XML")
 
 
+def _check_placement(elem: Any) -> None:
+    """An article must be a child of the <PubmedArticleSet> root."""
+    root = elem.getroottree().getroot()
+    if root.tag != ROOT_TAG:
+        raise _root_error(root.tag)
+    parent = elem.getparent()
+    if parent is not root:
+        raise PubmedXmlError(
+            f"<{elem.tag}> sits inside <{parent.tag}>, not directly under <{ROOT_TAG}>"
+        )
+
+
 def _syntax_error(exc: etree.XMLSyntaxError, last_pmid: str | None) -> PubmedXmlError:
     where = f" (line {exc.lineno})" if exc.lineno else ""
     after = f"; last PMID parsed: {last_pmid}" if last_pmid else "; no article was parsed"
@@ -372,10 +386,7 @@ def _stream_articles(stream: IO[bytes]) -> Iterator[Any]:
     context = etree.iterparse(stream, events=("end",), tag=ARTICLE_TAGS, **_PARSER_OPTIONS)
     try:
         for _event, elem in context:
-            parent = elem.getparent()
-            if parent is None or parent.getparent() is not None or parent.tag != ROOT_TAG:
-                root = elem.getroottree().getroot()
-                raise _root_error(root.tag)
+            _check_placement(elem)
             yield elem
             last_pmid = _article_pmid(elem) or last_pmid
             _release(elem)

@@ -129,6 +129,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal, cast
 
+from . import errors
+
 __all__ = [
     "BinaryOp",
     "DateRange",
@@ -145,7 +147,7 @@ __all__ = [
 ]
 
 
-class QueryError(ValueError):
+class QueryError(errors.QueryError):
     """A query outside the supported subset; the message gives the position."""
 
     def __init__(self, problem: str, position: int, query: str, hint: str = "") -> None:

@@ -19,7 +19,7 @@ from lxml.builder import E
 
 from .eutils import PUBMED_RETRIEVAL_CAP, ESearchResult
 from .pubmed_xml import parse_articles
-from .query import matches, parse_query, translate
+from .query import index_records, matches, parse_query, translate
 
 SUMMARY_LABEL = "SUMMARY (written for livescreen; not the publisher's abstract)"
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -37,6 +37,7 @@ class Snapshot:
         self.records = parse_articles(
             b"<PubmedArticleSet>" + b"".join(self.articles.values()) + b"</PubmedArticleSet>"
         )
+        self.index = index_records(self.records)  # normalised text, built once
         self.requests_sent = 0
 
     @property
@@ -55,8 +56,8 @@ class Snapshot:
         node = parse_query(term)
         ids = [
             record["pmid"]
-            for record in self.records
-            if matches(node, record) and _in_window(record["pub_date"], mindate, maxdate)
+            for record, index in zip(self.records, self.index, strict=True)
+            if matches(node, index) and _in_window(record["pub_date"], mindate, maxdate)
         ]
         return ESearchResult(count=len(ids), ids=ids[:retmax], translation=translate(node))
 
@@ -83,8 +84,9 @@ def article_xml(item: dict) -> bytes:
     if item.get("nct_ids"):
         accessions = [E.AccessionNumber(nct) for nct in item["nct_ids"]]
         article.append(
-            E.DataBankList(E.DataBank(E.DataBankName("ClinicalTrials.gov"),
-                                      E.AccessionNumberList(*accessions)))
+            E.DataBankList(
+                E.DataBank(E.DataBankName("ClinicalTrials.gov"), E.AccessionNumberList(*accessions))
+            )
         )
     citation = E.MedlineCitation(
         E.PMID(item["pmid"], Version="1"),

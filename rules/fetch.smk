@@ -3,12 +3,12 @@ rule fetch:
         search_results,
     output:
         "results/data/fetched.json",
-    params:
-        store=STORE,
     log:
         "logs/fetch.log",
     conda:
         "../envs/livescreen.yaml"
+    params:
+        store=STORE,
     script:
         "../scripts/fetch.py"
 
@@ -18,11 +18,11 @@ rule parse:
         "results/data/fetched.json",
     output:
         "results/data/records.jsonl",
-    params:
-        store=STORE,
     log:
         "logs/parse.log",
     conda:
         "../envs/livescreen.yaml"
+    params:
+        store=STORE,
     script:
         "../scripts/parse.py"

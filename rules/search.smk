@@ -1,14 +1,14 @@
 rule search:
     output:
         "results/search/{keyword}.json",
-    params:
-        day=SEARCH_DAY,
-        query=search_query,
-        source=config["source"],
     log:
         "logs/search/{keyword}.log",
     conda:
         "../envs/livescreen.yaml"
+    params:
+        day=SEARCH_DAY,
+        query=search_query,
+        source=config["source"],
     script:
         "../scripts/search.py"
 

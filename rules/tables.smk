@@ -4,11 +4,11 @@ rule screening_table:
         searches=search_results,
     output:
         to_screen="results/screening/to_screen.csv",
-    params:
-        store=STORE,
     log:
         "logs/screening_table.log",
     conda:
         "../envs/livescreen.yaml"
+    params:
+        store=STORE,
     script:
         "../scripts/tables.py"

@@ -10,7 +10,8 @@ config = snakemake.config
 with logged(snakemake.log[0]) as log:
     hits = merge_search_hits(read_json(path) for path in snakemake.input)
     source = open_source(config)
-    stats = fetch_missing(source, RecordStore(snakemake.params.store), list(hits),
-                          config["batch_size"])
+    stats = fetch_missing(
+        source, RecordStore(snakemake.params.store), list(hits), config["batch_size"]
+    )
     log.info("fetch: %s", stats)
     write_json(snakemake.output[0], dict(stats, pmids=list(hits)))

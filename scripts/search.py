@@ -10,6 +10,12 @@ with logged(snakemake.log[0]) as log:
     slug = snakemake.wildcards.keyword
     source = open_source(config)
     result = run_search(source, slug, snakemake.params.query)
-    log.info("%s: Count %d, %d PMIDs, %d request(s) to %s", slug, result["count"],
-             len(result["pmids"]), source.requests_sent, source.label)
+    log.info(
+        "%s: Count %d, %d PMIDs, %d request(s) to %s",
+        slug,
+        result["count"],
+        len(result["pmids"]),
+        source.requests_sent,
+        source.label,
+    )
     write_json(snakemake.output[0], result)

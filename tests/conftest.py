@@ -43,12 +43,13 @@ def snapshot():
 @pytest.fixture
 def standin(snapshot):
     """A loopback E-utilities server answering from the snapshot's records."""
+    from livescreen.errors import QueryError
     from tests.standin import EutilsStandIn, StandInQueryError
 
     def search(term, mindate, maxdate):
         try:
             return snapshot.esearch(term, retmax=10**9, mindate=mindate, maxdate=maxdate).ids
-        except ValueError as error:  # the evaluator's QueryError
+        except QueryError as error:
             raise StandInQueryError("FieldNotFound", str(error)) from None
 
     with EutilsStandIn(search, snapshot.articles) as server:

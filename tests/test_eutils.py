@@ -34,13 +34,32 @@ def test_esearch_returns_ids_count_and_translation(standin, snapshot):
 def test_efetch_returns_every_article_asked(standin):
     body = client_for(standin).efetch(SOME_PMIDS)
     for pmid in SOME_PMIDS:
-        assert f"<PMID Version=\"1\">{pmid}</PMID>".encode() in body
+        assert f'<PMID Version="1">{pmid}</PMID>'.encode() in body
 
 
-ESEARCH_FAULTS = ["429", "429-retry-after", "500", "502", "503", "html200", "truncated",
-                  "reset", "slow:1.5", "esearch-error"]
-EFETCH_FAULTS = ["429", "500", "503", "html200", "truncated", "short", "reset", "slow:1.5",
-                 "efetch-error"]
+ESEARCH_FAULTS = [
+    "429",
+    "429-retry-after",
+    "500",
+    "502",
+    "503",
+    "html200",
+    "truncated",
+    "reset",
+    "slow:1.5",
+    "esearch-error",
+]
+EFETCH_FAULTS = [
+    "429",
+    "500",
+    "503",
+    "html200",
+    "truncated",
+    "short",
+    "reset",
+    "slow:1.5",
+    "efetch-error",
+]
 
 
 @pytest.mark.parametrize("fault", ESEARCH_FAULTS)

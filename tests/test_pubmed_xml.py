@@ -428,6 +428,9 @@ def test_other_eutils_documents_are_rejected() -> None:
     error = b"<eFetchResult><ERROR>Empty id list - nothing todo</ERROR></eFetchResult>"
     with pytest.raises(PubmedXmlError, match="eFetchResult"):
         parse_articles(error)
+    wrapped = b"<PubmedArticleSet><Batch>" + article().encode() + b"</Batch></PubmedArticleSet>"
+    with pytest.raises(PubmedXmlError, match="inside <Batch>"):
+        parse_articles(wrapped)
 
 
 def test_str_xml_is_refused_and_bad_type() -> None:

@@ -12,8 +12,9 @@ QUERY = '(MDMA[tiab] OR ecstasy[tiab]) AND (PTSD[tiab] OR "posttraumatic stress"
 
 def client_for(server):
     # The rate limit is tested elsewhere; a fast one keeps date bisection quick here.
-    return EutilsClient(server.base_url, timeout=2, backoff_initial=0.01, backoff_max=0.05,
-                        requests_per_second=100)
+    return EutilsClient(
+        server.base_url, timeout=2, backoff_initial=0.01, backoff_max=0.05, requests_per_second=100
+    )
 
 
 def test_search_under_the_cap_is_one_request(standin, snapshot):

@@ -5,7 +5,7 @@ import pytest
 from livescreen.tables import neutralise, screening_rows, write_csv
 
 
-@pytest.mark.parametrize("value", ["=HYPERLINK(\"x\")", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"])
+@pytest.mark.parametrize("value", ['=HYPERLINK("x")', "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"])
 def test_formula_cells_are_neutralised(value):
     assert neutralise(value) == "'" + value
 
@@ -46,8 +46,11 @@ def test_screening_rows_join_lists_and_sort_newest_first():
         {"pmid": "1", "title": "Old", "pub_date": "2001", "authors": ["A B", "C D"]},
         {"pmid": "2", "title": "New", "pub_date": "2023-05", "authors": []},
     ]
-    rows = screening_rows(records, {"1": ["openness", "fear_extinction"], "2": []},
-                          {"1": ("pubmed", "2026-11-26T10:00:00+00:00")})
+    rows = screening_rows(
+        records,
+        {"1": ["openness", "fear_extinction"], "2": []},
+        {"1": ("pubmed", "2026-11-26T10:00:00+00:00")},
+    )
     assert [row["pmid"] for row in rows] == ["2", "1"]
     assert rows[1]["authors"] == "A B; C D"
     assert rows[1]["mechanisms"] == "openness; fear_extinction"

@@ -1,0 +1,153 @@
+"""The whole workflow, `snakemake --cores 4`, in a temporary copy of the project.
+
+Runs against the bundled snapshot and against the loopback E-utilities stand-in (the live
+code path with another base URL), with faults injected and the rate limit measured.
+"""
+
+import math
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from livescreen.tables import read_json
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.workflow
+
+SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+PROJECT_FILES = ["Snakefile", "config.yaml", "rules", "scripts", "schemas", "envs", "resources"]
+BATCH = 5
+
+
+@pytest.fixture
+def workdir(tmp_path):
+    for name in PROJECT_FILES:
+        source = ROOT / name
+        copy = shutil.copytree if source.is_dir() else shutil.copy2
+        copy(source, tmp_path / name)
+    return tmp_path
+
+
+def snakemake(workdir, *args, env=None, check=True):
+    result = subprocess.run(
+        [SNAKEMAKE, "--cores", "4", *args],
+        cwd=workdir,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if check and result.returncode != 0:
+        pytest.fail(f"snakemake failed:\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}")
+    return result
+
+
+def live(server, *extra):
+    return [
+        "--config",
+        f"eutils_base_url={server.base_url}",
+        f"batch_size={BATCH}",
+        "timeout=2",
+        *extra,
+    ]
+
+
+def table(workdir):
+    return (workdir / "results" / "screening" / "to_screen.csv").read_text(encoding="utf-8-sig")
+
+
+def without_source(text):
+    """to_screen.csv minus the two columns that say where and when records came from."""
+    lines = []
+    for line in text.splitlines():
+        lines.append(line.rsplit(",", 2)[0])
+    return lines
+
+
+def unique_pmids(workdir):
+    return read_json(workdir / "results" / "data" / "fetched.json")["pmids"]
+
+
+def test_snapshot_run_writes_the_screening_table(workdir, raw_config):
+    snakemake(workdir, "--config", "source=snapshot")
+    text = table(workdir)
+    rows = text.splitlines()[1:]
+    assert len(rows) == len(unique_pmids(workdir)) > 10
+    assert all(row.endswith(",snapshot," + row.rsplit(",", 1)[1]) for row in rows)
+    log = (workdir / "results" / "search_log.csv").read_text(encoding="utf-8-sig")
+    assert len(log.strip().splitlines()) == 1 + len(raw_config["keywords"])
+    assert "offline snapshot" in log
+
+
+def test_live_path_counts_requests_keeps_the_rate_and_matches_snapshot(
+    workdir, standin, raw_config, tmp_path_factory
+):
+    keywords = len(raw_config["keywords"])
+    snakemake(workdir, *live(standin))
+    pmids = unique_pmids(workdir)
+    assert len(standin.recorded("esearch")) == keywords
+    assert len(standin.recorded("efetch")) == math.ceil(len(pmids) / BATCH)
+    assert standin.max_requests_in_window(1.0) <= 3
+
+    offline = tmp_path_factory.mktemp("offline")
+    for name in PROJECT_FILES:
+        copy = shutil.copytree if (ROOT / name).is_dir() else shutil.copy2
+        copy(ROOT / name, offline / name)
+    snakemake(offline, "--config", "source=snapshot")
+    assert without_source(table(workdir)) == without_source(table(offline))
+
+    standin.reset()
+    snakemake(workdir, "--forcerun", "search", *live(standin))
+    assert len(standin.recorded("esearch")) == keywords
+    assert standin.recorded("efetch") == []  # everything is in the store already
+
+
+def test_faults_leave_the_output_identical(workdir, standin, tmp_path_factory):
+    snakemake(workdir, *live(standin))
+    clean = table(workdir)
+
+    faulty = tmp_path_factory.mktemp("faulty")
+    for name in PROJECT_FILES:
+        copy = shutil.copytree if (ROOT / name).is_dir() else shutil.copy2
+        copy(ROOT / name, faulty / name)
+    standin.reset()
+    standin.inject("esearch", "429", "500", "html200", "truncated", "reset", "esearch-error")
+    standin.inject("efetch", "429", "503", "short", "truncated", "reset", "slow:3")
+    snakemake(faulty, *live(standin))
+    assert table(faulty) == clean
+    assert standin.pending_faults("esearch") == standin.pending_faults("efetch") == []
+    assert standin.max_requests_in_window(1.0) <= 3
+
+
+def test_exhausted_retries_fail_the_job_and_leave_no_table(workdir, standin):
+    standin.inject("efetch", *["500"] * 3)
+    result = snakemake(workdir, *live(standin, "max_retries=2"), check=False)
+    assert result.returncode != 0
+    assert not (workdir / "results" / "screening" / "to_screen.csv").exists()
+    assert not (workdir / "results" / "data" / "fetched.json").exists()
+    log = (workdir / "logs" / "fetch.log").read_text()
+    assert "efetch.fcgi" in log and "failed after 3 attempts" in log and "HTTP 500" in log
+
+
+def test_config_error_names_the_key_before_any_request(workdir, standin):
+    config = workdir / "config.yaml"
+    config.write_text(config.read_text().replace("slug: openness", "slug: Openness!"))
+    result = snakemake(workdir, *live(standin), check=False)
+    assert result.returncode != 0
+    assert "keywords[5].slug" in result.stdout + result.stderr
+    assert standin.recorded() == []
+
+
+def test_api_key_never_reaches_logs_outputs_or_snakemake_metadata(workdir, standin):
+    key = "feedfacefeedfacefeedfacefeedface0042"
+    standin.inject("efetch", "429")  # its body echoes the key
+    result = snakemake(workdir, *live(standin), env={"NCBI_API_KEY": key})
+    assert all(r.params.get("api_key") == key for r in standin.recorded())
+    assert key not in result.stdout + result.stderr
+    for path in workdir.rglob("*"):
+        if path.is_file():
+            assert key.encode() not in path.read_bytes(), path
