@@ -1,12 +1,17 @@
-"""Deduplicate: merge the keyword searches into one entry per PMID.
+"""Deduplicate: merge the keyword searches, and set aside what the essay already cites.
 
 PubMed gives every record one PMID, so hits from different keyword searches are merged by
-PMID; each record keeps the slugs of every search that found it (its `mechanisms`).
+PMID; each record keeps the slugs of every search that found it (its `mechanisms`). Records
+the essay cites are matched by PMID, DOI or title, with the evidence kept for each match.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+
+from rapidfuzz import fuzz
+
+from .normalise import first_author_key, normalise_doi, normalise_title, record_years, surname_key
 
 
 def merge_search_hits(searches: Iterable[dict]) -> dict[str, list[str]]:
@@ -23,3 +28,73 @@ def merge_search_hits(searches: Iterable[dict]) -> dict[str, list[str]]:
 def identified_count(searches: Iterable[dict]) -> int:
     """Records identified before deduplication: the sum of every search's hits."""
     return sum(len(search["pmids"]) for search in searches)
+
+
+# -- records the essay already cites ---------------------------------------------------------
+
+ESSAY_MATCH_COLUMNS = ["pmid", "essay_ref", "method", "score", "essay_title", "record_title"]
+POSSIBLE_MATCH_COLUMNS = [*ESSAY_MATCH_COLUMNS, "reason"]
+
+
+def match_essay_references(
+    records: Iterable[dict], references: list[dict], *, match: float, possible: float
+) -> tuple[list[dict], list[dict]]:
+    """(matches, possible matches) of searched records against the essay's references.
+
+    A record matches a reference by PMID, then by DOI, then by title: normalised-title
+    similarity (rapidfuzz token_sort_ratio, 0-100) at or above `match`, with the year
+    within ±1 and the same first-author surname. A title scoring from `possible` up to
+    `match`, or at `match` or above while year or author disagree, is a close call for a
+    human: it goes to the possible list and the record stays in screening.
+    """
+    by_pmid = {ref["pmid"]: ref for ref in references if ref.get("pmid")}
+    by_doi = {normalise_doi(ref["doi"]): ref for ref in references if ref.get("doi")}
+    titled = [(ref, normalise_title(ref.get("title") or "")) for ref in references]
+    matches, close_calls = [], []
+    for record in records:
+        if record["pmid"] in by_pmid:
+            matches.append(_essay_match(record, by_pmid[record["pmid"]], "pmid", 100))
+        elif record.get("doi") and normalise_doi(record["doi"]) in by_doi:
+            matches.append(_essay_match(record, by_doi[normalise_doi(record["doi"])], "doi", 100))
+        else:
+            found, close = _title_match(record, titled, match, possible)
+            matches.extend(found)
+            close_calls.extend(close)
+    return matches, close_calls
+
+
+def _title_match(record, titled, match, possible) -> tuple[list[dict], list[dict]]:
+    title = normalise_title(record.get("title") or "")
+    scored = [
+        (fuzz.token_sort_ratio(title, ref_title), ref) for ref, ref_title in titled if ref_title
+    ]
+    scored = sorted((s for s in scored if s[0] >= possible), key=lambda s: -s[0])
+    for score, ref in scored:
+        problem = _year_or_author_problem(record, ref)
+        row = _essay_match(record, ref, "title", round(score, 1))
+        if score >= match and problem is None:
+            return [row], []
+        reason = problem or f"title similarity {score:.1f} is below {match:g}"
+        return [], [{**row, "reason": reason}]
+    return [], []
+
+
+def _year_or_author_problem(record: dict, ref: dict) -> str | None:
+    years = record_years(record)
+    if ref.get("year") is None or not any(abs(y - ref["year"]) <= 1 for y in years):
+        return f"year {'/'.join(map(str, sorted(years))) or 'missing'} vs cited {ref.get('year')}"
+    cited = surname_key((ref.get("authors") or [""])[0])
+    if cited != first_author_key(record):
+        return f"first author {first_author_key(record) or 'missing'} vs cited {cited or 'missing'}"
+    return None
+
+
+def _essay_match(record: dict, ref: dict, method: str, score: float) -> dict:
+    return {
+        "pmid": record["pmid"],
+        "essay_ref": ref["essay_ref"],
+        "method": method,
+        "score": score,
+        "essay_title": ref.get("title") or "",
+        "record_title": record.get("title") or "",
+    }

@@ -70,6 +70,17 @@ class ESearchResult:
     query_key: str | None = None
 
 
+@dataclass
+class CitationMatch:
+    """ECitMatch's answer for one citation: a PMID, candidates of an AMBIGUOUS match, or none."""
+
+    key: str
+    status: str  # "found", "ambiguous" or "not_found"
+    pmid: str | None = None
+    candidates: list[str] = field(default_factory=list)
+    detail: str = ""  # NCBI's text after the status, e.g. "INVALID_JOURNAL"
+
+
 class EutilsClient:
     """E-utilities over HTTP, polite across every process that shares this machine."""
 
@@ -143,6 +154,16 @@ class EutilsClient:
         wanted = list(dict.fromkeys(pmids))
         params = {"db": "pubmed", "id": ",".join(wanted), "retmode": "xml"}
         return self._request("efetch.fcgi", params, lambda body: check_efetch(body, wanted))
+
+    def ecitmatch(self, citations: Sequence[dict]) -> list[CitationMatch]:
+        """Match citations to PMIDs in one request.
+
+        Each citation: journal, year, volume, first_page, author ("Surname Initials"), key.
+        """
+        lines = [citation_line(c) for c in citations]
+        params = {"db": "pubmed", "retmode": "xml", "bdata": "\r".join(lines)}
+        keys = [str(c["key"]) for c in citations]
+        return self._request("ecitmatch.cgi", params, lambda body: parse_ecitmatch(body, keys))
 
     # -- plumbing ----------------------------------------------------------------------
 
@@ -253,6 +274,42 @@ def parse_esearch(body: bytes) -> ESearchResult:
         webenv=root.findtext("WebEnv"),
         query_key=root.findtext("QueryKey"),
     )
+
+
+def citation_line(citation: dict) -> str:
+    """One ECitMatch bdata line; '|' and line breaks inside a field would break the format."""
+    fields = ("journal", "year", "volume", "first_page", "author", "key")
+    values = [re.sub(r"[|\r\n]+", " ", str(citation.get(f) or "")).strip() for f in fields]
+    return "|".join(values) + "|"
+
+
+def parse_ecitmatch(body: bytes, keys: list[str]) -> list[CitationMatch]:
+    """Read ECitMatch's text answer; every key asked for must be answered."""
+    if _looks_like_html(body):
+        raise BadResponse(f"ecitmatch answer is an HTML page: {_excerpt(body)}")
+    answers: dict[str, CitationMatch] = {}
+    for line in body.decode("utf-8", "replace").splitlines():
+        parts = line.strip().split("|")
+        if len(parts) < 7:
+            continue
+        key, result = parts[5].strip(), "|".join(parts[6:]).strip()
+        answers[key] = _citation_result(key, result)
+    missing = [key for key in keys if key not in answers]
+    if missing:
+        raise BadResponse(f"ecitmatch answer lacks citation(s) {', '.join(missing)}")
+    return [answers[key] for key in keys]
+
+
+def _citation_result(key: str, result: str) -> CitationMatch:
+    if result.isdigit():
+        return CitationMatch(key, "found", pmid=result)
+    if result.upper().startswith("AMBIGUOUS"):
+        rest = result[len("AMBIGUOUS") :]
+        # candidates are PMIDs; "(2 citations)" is a count, not a PMID
+        numbers = re.findall(r"\d+", rest)
+        candidates = [n for n in numbers if not re.search(rf"\b{n}\s+citations?\b", rest)]
+        return CitationMatch(key, "ambiguous", candidates=candidates, detail=result)
+    return CitationMatch(key, "not_found", detail=result.partition(";")[2].strip())
 
 
 def check_efetch(body: bytes, wanted: list[str]) -> bytes:

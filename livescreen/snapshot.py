@@ -17,9 +17,11 @@ from pathlib import Path
 from lxml import etree
 from lxml.builder import E
 
-from .eutils import PUBMED_RETRIEVAL_CAP, ESearchResult
+from .eutils import PUBMED_RETRIEVAL_CAP, CitationMatch, ESearchResult
+from .normalise import first_author_key, surname_key
 from .pubmed_xml import parse_articles
 from .query import index_records, matches, parse_query, translate
+from .resolve import same_journal
 
 SUMMARY_LABEL = "SUMMARY (written for livescreen; not the publisher's abstract)"
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -60,6 +62,28 @@ class Snapshot:
             if matches(node, index) and _in_window(record["pub_date"], mindate, maxdate)
         ]
         return ESearchResult(count=len(ids), ids=ids[:retmax], translation=translate(node))
+
+    def ecitmatch(self, citations: Sequence[dict]) -> list[CitationMatch]:
+        """Citation matching over the bundled records, which carry no volume or pages:
+        a record matches when year, first author and journal (full or abbreviated) agree."""
+        self.requests_sent += 1
+        return [self._match_citation(c) for c in citations]
+
+    def _match_citation(self, citation: dict) -> CitationMatch:
+        key, year = str(citation["key"]), str(citation.get("year") or "")
+        author = surname_key(citation.get("author") or "")
+        pmids = [
+            r["pmid"]
+            for r in self.records
+            if str(r["year"]) == year
+            and first_author_key(r) == author
+            and same_journal(citation.get("journal") or "", r["journal"])
+        ]
+        if len(pmids) == 1:
+            return CitationMatch(key, "found", pmid=pmids[0])
+        if pmids:
+            return CitationMatch(key, "ambiguous", candidates=pmids, detail="AMBIGUOUS")
+        return CitationMatch(key, "not_found")
 
     def efetch(self, pmids: Sequence[str]) -> bytes:
         self.requests_sent += 1
