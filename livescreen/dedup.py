@@ -42,7 +42,7 @@ def match_essay_references(
     """(matches, possible matches) of searched records against the essay's references.
 
     A record matches a reference by PMID, then by DOI, then by title: normalised-title
-    similarity (rapidfuzz token_sort_ratio, 0-100) at or above `match`, with the year
+    similarity (rapidfuzz, see `title_similarity`) at or above `match`, with the year
     within ±1 and the same first-author surname. A title scoring from `possible` up to
     `match`, or at `match` or above while year or author disagree, is a close call for a
     human: it goes to the possible list and the record stays in screening.
@@ -77,6 +77,12 @@ def _title_match(record, titled, match, possible) -> tuple[list[dict], list[dict
         reason = problem or f"title similarity {score:.1f} is below {match:g}"
         return [], [{**row, "reason": reason}]
     return [], []
+
+
+def title_similarity(a: str, b: str) -> float:
+    """0-100: the better of plain and word-order-insensitive similarity of normalised titles
+    (plain ratio tolerates a lost first word, token_sort_ratio reordered subtitles)."""
+    return max(fuzz.ratio(a, b), fuzz.token_sort_ratio(a, b))
 
 
 def _year_or_author_problem(record: dict, ref: dict) -> str | None:

@@ -9,9 +9,14 @@ import re
 import unicodedata
 
 
+# Unicode hyphens and dashes (‐ ‑ ‒ – — ― −) and curly quotes that NFKD leaves alone.
+DASHES = re.compile("[\u2010-\u2015\u2212]")
+QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+
+
 def ascii_fold(text: str) -> str:
-    """Accents and compatibility forms folded to ASCII ('Müller' -> 'Muller')."""
-    decomposed = unicodedata.normalize("NFKD", text)
+    """Accents, dashes and compatibility forms folded to ASCII ('Müller' -> 'Muller')."""
+    decomposed = unicodedata.normalize("NFKD", DASHES.sub("-", text).translate(QUOTES))
     kept = "".join(c for c in decomposed if not unicodedata.combining(c))
     return kept.encode("ascii", "ignore").decode()
 

@@ -52,6 +52,11 @@ def standin(snapshot):
         except QueryError as error:
             raise StandInQueryError("FieldNotFound", str(error)) from None
 
-    with EutilsStandIn(search, snapshot.articles) as server:
+    answers: dict[str, object] = {}  # ECitMatch answers by citation key, set by each test
+
+    with EutilsStandIn(
+        search, snapshot.articles, citmatch=lambda c: answers.get(c["key"])
+    ) as server:
+        server.citmatch_answers = answers
         yield server
         assert not server.errors, server.errors

@@ -1,4 +1,4 @@
-"""A loopback stand-in for NCBI E-utilities (PubMed esearch and efetch), with fault injection.
+"""A loopback stand-in for NCBI E-utilities (PubMed esearch, efetch, ecitmatch), with faults.
 
 Tests start it so the real HTTP stack (requests, urllib3, sockets) is exercised end to end::
 
@@ -8,8 +8,9 @@ Tests start it so the real HTTP stack (requests, urllib3, sockets) is exercised 
         ...
         assert eutils.max_requests_in_window(1.0) <= 3
 
-It serves ``/entrez/eutils/esearch.fcgi`` and ``/entrez/eutils/efetch.fcgi`` (GET, or POST with
-an ``application/x-www-form-urlencoded`` body); everything else is a 404. It binds to
+It serves ``/entrez/eutils/esearch.fcgi``, ``/entrez/eutils/efetch.fcgi`` and
+``/entrez/eutils/ecitmatch.cgi`` (GET, or POST with an ``application/x-www-form-urlencoded``
+body); everything else is a 404 (``ecitmatch.fcgi`` too: NCBI documents ``.cgi``). It binds to
 127.0.0.1 and runs ``http.server.ThreadingHTTPServer`` in a daemon thread, one thread per
 connection, speaking HTTP/1.1 with keep-alive as NCBI does, so a client's connection pool is
 exercised too.
@@ -39,6 +40,61 @@ Invented here (no recording found): the HTML bodies of the 5xx and "html200" fau
 errors for a bad ``db``/unknown WebEnv, efetch's default ``retmax`` of 20 for history
 requests, and the 400 for ``retmode=json``/non-XML efetch (a stand-in restriction: the
 project's client must speak XML).
+
+ECitMatch (``ecitmatch.cgi``). ``shared/fixtures`` holds no ecitmatch answer (PROVENANCE.md
+lists it as looked for and not found), so this part rests on NCBI's documentation (read through
+copies of the pages published in public repositories), one recording in Biopython's
+repository history, and what third-party clients report seeing live:
+
+* The request: ``db=pubmed``, ``retmode=xml``, ``bdata`` = citation strings
+  ``journal_title|year|volume|first_page|author_name|your_key|`` separated by carriage returns
+  (``%0D``), spaces as ``+``, each ending in a final ``|``: Entrez Programming Utilities Help,
+  "E-utilities Quick Start" (NBK25500) and "The E-utilities In-Depth: Parameters, Syntax and
+  More" (NBK25499, ECitMatch). The In-Depth parameter list calls it ``rettype``, but its example
+  URL, the Quick Start, Biopython (``Bio.Entrez.ecitmatch`` always adds ``retmode=xml``: "XML is
+  the only supported value, and it actually returns TXT"), rentrez and reutils send ``retmode``.
+* The answer is plain text whatever ``retmode`` says (rentrez's ``entrez_citmatch`` docs: "the
+  API only returns plain text"): one line per citation, the six fields echoed, then ``|`` and
+  the result. NBK25500's sample output for its two-citation example URL, verbatim::
+
+      proc natl acad sci u s a|1991|88|3248|mann bj|Art1|2014248
+      science|1987|235|182|palmenberg ac|Art2|3026048
+
+  Biopython's recorded response (biopython/biopython ``Tests/Entrez/ecitmatch.txt`` at
+  211e8f63, used by its offline tests) is ``proc natl acad sci u s a|1991|88|3248|mann bj|
+  citation_1|2014248`` and one LF: lines end in LF, the last one too. Biopython joins the six
+  fields with ``|`` and sends *no* final ``|``, yet the answer has exactly one ``|`` between
+  key and PMID: the echo is field by field (six fields, each followed by ``|``), not the raw
+  line.
+* Fields are echoed as sent, after URL decoding: ``+`` comes back as a space, case is kept,
+  empty fields stay empty. A third-party test (apaschold's ``WebHandlerTests.java``) sends
+  ``Proceedings+of+the+National+Academy+of+Sciences+of+the+United+States+of+America|1991||
+  3248|mann|Art1|`` and expects ``Proceedings of the National Academy of Sciences of the United
+  States of America|1991||3248|mann|Art1|2014248``.
+* A miss is ``NOT_FOUND`` (metapub's ``tests/data/example_citation_lookup_results.txt``),
+  sometimes with a reason after a semicolon, ``NOT_FOUND;INVALID_JOURNAL`` (metapub's
+  ``tests/test_pmids_for_citation.py``). The ``citmatch`` callable may return such a string;
+  it is served verbatim.
+* Ambiguity. The answer observed live in 2026 lists the candidates after one space, comma
+  separated, no spaces: ``nature|2020|||zhang f|ref1|AMBIGUOUS 33057196,32076266,32025019``
+  (cyanheads/pubmed-mcp-server issue #25, its ``eCitMatch`` parser and tests). Older answers
+  (2015-16) gave a count instead: ``PNAS|2008|||An|metapub|AMBIGUOUS (5 citations)`` (metapub's
+  tests), ``AMBIGUOUS (7 citations)`` (metapub's example results), and EDirect's ``ecitmatch``
+  man page prints "(n citations)". The stand-in serves the current list form only; a client
+  should still read a bare or counted ``AMBIGUOUS`` as ambiguous.
+* Reported but not modelled (third-party notes, 2026): NCBI blanking the echoed author when it
+  does not match the paper found, and answers that stop early, with no rows from the first
+  journal-less miss on (cyanheads/pubmed-mcp-server issues #54, #193). The stand-in echoes
+  every field and answers every line; the ``short`` fault drops the last line instead.
+
+Invented for ecitmatch: the ``Content-Type`` (``text/plain; charset=UTF-8``); the 400s for a
+missing or other ``db``, a ``retmode`` other than ``xml``, an empty ``bdata`` and an LF in
+``bdata`` (stand-in restrictions: NCBI's behaviour there is unknown, and the project's client
+must send what NCBI documents); skipping empty lines (a trailing CR); padding a line of fewer
+than six fields with empty ones and ignoring fields past the sixth; a one-PMID list answered
+as found; candidates listed in the callable's order; and where ``truncated`` cuts (the line at
+the body's middle, at that line's middle, so the body ends inside a line, without its result
+or final LF).
 """
 
 from __future__ import annotations
@@ -71,6 +127,8 @@ __all__ = [
 
 ESEARCH_PATH = "/entrez/eutils/esearch.fcgi"
 EFETCH_PATH = "/entrez/eutils/efetch.fcgi"
+ECITMATCH_PATH = "/entrez/eutils/ecitmatch.cgi"
+_PATHS = {ESEARCH_PATH: "esearch", EFETCH_PATH: "efetch", ECITMATCH_PATH: "ecitmatch"}
 
 #: PubMed serves the first 9,999 records of a set: ``retstart`` may go up to 9998.
 RETRIEVAL_CAP = 9999
@@ -93,9 +151,16 @@ FAULTS = frozenset(
         "efetch-error",
     }
 )
-#: Faults that only make sense for one endpoint (and so cannot be queued under ``"*"``).
-_ENDPOINT_ONLY = {"short": "efetch", "esearch-error": "esearch", "efetch-error": "efetch"}
-_ENDPOINTS = ("esearch", "efetch")
+#: Faults that only make sense for some endpoints (and so cannot be queued under ``"*"``):
+#: "short" drops efetch's last article or ecitmatch's last line.
+_ENDPOINT_ONLY = {
+    "short": ("efetch", "ecitmatch"),
+    "esearch-error": ("esearch",),
+    "efetch-error": ("efetch",),
+}
+_ENDPOINTS = ("esearch", "efetch", "ecitmatch")
+#: The fields of one ecitmatch citation string, in order, as passed to ``citmatch``.
+CITMATCH_FIELDS = ("journal", "year", "volume", "first_page", "author", "key")
 
 ESEARCH_PROLOG = (
     '<?xml version="1.0" encoding="UTF-8" ?>\n'
@@ -183,7 +248,7 @@ class RecordedRequest:
     """One request the stand-in received (recorded on arrival, before it is answered)."""
 
     time: float  # time.monotonic() when the request line and headers had arrived
-    endpoint: str  # "esearch", "efetch" or "other"
+    endpoint: str  # "esearch", "efetch", "ecitmatch" or "other"
     method: str
     params: dict[str, str]  # query string and urlencoded body merged; repeats joined by ","
     fault: str | None = None  # the injected fault served, if any ("rate-limit" if enforced)
@@ -259,7 +324,15 @@ class EutilsStandIn:
     OutputMessage). ``enforce_rate_limit`` answers 429 when more than 3 requests (10 with an
     ``api_key``) arrive within one second, as NCBI does.
 
-    Exceptions raised by the callables become HTTP 500 and are kept in :attr:`errors`.
+    ``citmatch(citation)`` answers ecitmatch, once per citation string: ``citation`` has the keys
+    of :data:`CITMATCH_FIELDS` (``journal``, ``year``, ``volume``, ``first_page``, ``author``,
+    ``key``), URL-decoded, as sent. It returns a PMID string (found), a list of two or more PMIDs
+    (``AMBIGUOUS`` with those candidates), a one-PMID list (found), ``None`` or ``[]``
+    (``NOT_FOUND``), or a string starting with ``NOT_FOUND`` (served verbatim, e.g.
+    ``"NOT_FOUND;INVALID_JOURNAL"``). Without it every citation is ``NOT_FOUND``.
+
+    Exceptions raised by the callables become HTTP 500 and are kept in :attr:`errors`, as does a
+    ``citmatch`` answer of any other shape.
     """
 
     def __init__(
@@ -273,8 +346,10 @@ class EutilsStandIn:
         warnings: Callable[[str], list[tuple[str, str]]] | None = None,
         strict_cap: bool = False,
         enforce_rate_limit: bool = False,
+        citmatch: Callable[[dict[str, str]], str | list[str] | None] | None = None,
     ) -> None:
         self._search = search
+        self._citmatch = citmatch
         self._articles = articles
         self._host = host
         self._port = port
@@ -350,18 +425,23 @@ class EutilsStandIn:
     # -- test controls ---------------------------------------------------------------------
 
     def inject(self, endpoint: str, *faults: str) -> None:
-        """Queue faults for the next requests to ``endpoint`` ("esearch", "efetch" or "*").
+        """Queue faults for the next requests to ``endpoint`` ("esearch", "efetch", "ecitmatch"
+        or "*").
 
         Each request takes one fault, in order: first from its endpoint's own queue, else from
-        the ``"*"`` queue (which serves esearch and efetch only, never a 404 path).
+        the ``"*"`` queue (which serves esearch, efetch and ecitmatch, never a 404 path).
         """
         if endpoint not in (*_ENDPOINTS, "*"):
-            raise ValueError(f"endpoint must be 'esearch', 'efetch' or '*', not {endpoint!r}")
+            raise ValueError(
+                f"endpoint must be 'esearch', 'efetch', 'ecitmatch' or '*', not {endpoint!r}"
+            )
         for fault in faults:
             _check_fault(fault)
             only = _ENDPOINT_ONLY.get(fault)
-            if only is not None and endpoint != only:
-                raise ValueError(f"fault {fault!r} applies to {only!r} only, not {endpoint!r}")
+            if only is not None and endpoint not in only:
+                raise ValueError(
+                    f"fault {fault!r} applies to {' and '.join(only)} only, not {endpoint!r}"
+                )
         with self._lock:
             self._faults[endpoint].extend(faults)
 
@@ -426,7 +506,7 @@ class EutilsStandIn:
         params: dict[str, str] = {}
         for key, value in pairs:
             params[key] = f"{params[key]},{value}" if key in params else value
-        endpoint = {ESEARCH_PATH: "esearch", EFETCH_PATH: "efetch"}.get(url.path, "other")
+        endpoint = _PATHS.get(url.path, "other")
         fault = self._take_fault(endpoint) if endpoint != "other" else None
         record = RecordedRequest(
             time=handler._arrival,
@@ -511,10 +591,15 @@ class EutilsStandIn:
             return _Reply(400, b"POST bodies must be application/x-www-form-urlencoded\n", _TEXT)
         if endpoint == "esearch":
             reply = self._esearch(params)
-        else:
+        elif endpoint == "efetch":
             reply = self._efetch(params, drop_last=fault == "short")
+        else:
+            reply = self._ecitmatch(params, drop_last=fault == "short")
         if fault == "truncated":
-            reply.body = reply.body[: len(reply.body) // 2]
+            if endpoint == "ecitmatch":
+                reply.body = _cut_mid_line(reply.body)
+            else:
+                reply.body = reply.body[: len(reply.body) // 2]
         return reply
 
     # -- esearch ---------------------------------------------------------------------------
@@ -625,6 +710,32 @@ class EutilsStandIn:
         body += b"".join(a.strip() for a in found) + b"</PubmedArticleSet>"
         return _Reply(200, body)
 
+    # -- ecitmatch -------------------------------------------------------------------------
+
+    def _ecitmatch(self, params: dict[str, str], *, drop_last: bool) -> _Reply:
+        db = params.get("db")
+        if db != "pubmed":
+            return _stand_in_400(f"ecitmatch needs db=pubmed, not {db!r}")
+        retmode = params.get("retmode")
+        if retmode is None or retmode.lower() != "xml":
+            return _stand_in_400(f"ecitmatch needs retmode=xml (it answers text), not {retmode!r}")
+        bdata = params.get("bdata", "")
+        if "\n" in bdata:
+            return _stand_in_400("ecitmatch citation strings are separated by CR (%0D), not LF")
+        lines = [line for line in bdata.split("\r") if line.strip()]
+        if not lines:
+            return _stand_in_400("ecitmatch needs bdata (citation strings)")
+        answers = []
+        for line in lines:
+            fields = line[:-1] if line.endswith("|") else line
+            values = (fields.split("|") + [""] * len(CITMATCH_FIELDS))[: len(CITMATCH_FIELDS)]
+            citation = dict(zip(CITMATCH_FIELDS, values, strict=True))
+            result = self._citmatch(citation) if self._citmatch is not None else None
+            answers.append("".join(f"{v}|" for v in values) + _citmatch_result(result) + "\n")
+        if drop_last:
+            answers.pop()
+        return _Reply(200, "".join(answers).encode(), _TEXT)
+
     def _lookup(self, webenv: str, query_key: str) -> list[str] | None:
         with self._lock:
             sets = self._history.get(webenv)
@@ -679,6 +790,41 @@ def _esearch_error(message: str) -> _Reply:
 def _efetch_error(message: str) -> _Reply:
     error = f"<eFetchResult>\n\t<ERROR>{escape(message)}</ERROR>\n</eFetchResult>\n"
     return _Reply(400, (EFETCH_ERROR_PROLOG + error).encode())
+
+
+def _citmatch_result(result: object) -> str:
+    """The last field of an ecitmatch line, for what the ``citmatch`` callable returned."""
+    if result is None:
+        return "NOT_FOUND"
+    if isinstance(result, str):
+        if result.isdigit() or result.startswith("NOT_FOUND"):
+            return result
+        raise ValueError(f"citmatch returned {result!r}: want a PMID or 'NOT_FOUND...'")
+    if isinstance(result, list | tuple):
+        pmids = [str(p) for p in result]
+        bad = [p for p in pmids if not p.isdigit()]
+        if bad:
+            raise ValueError(f"citmatch returned non-PMIDs {bad!r}")
+        if not pmids:
+            return "NOT_FOUND"
+        if len(pmids) == 1:
+            return pmids[0]
+        return "AMBIGUOUS " + ",".join(pmids)
+    raise TypeError(f"citmatch returned {type(result).__name__}: want str, list or None")
+
+
+def _cut_mid_line(body: bytes) -> bytes:
+    """Cut a text body inside the line at its middle, half-way along that line."""
+    middle = len(body) // 2
+    start = body.rfind(b"\n", 0, middle) + 1
+    end = body.find(b"\n", middle)
+    end = len(body) if end < 0 else end
+    return body[: start + max(1, (end - start) // 2)]
+
+
+def _stand_in_400(message: str) -> _Reply:
+    """A stand-in restriction (what NCBI answers here is unknown): a plain-text 400."""
+    return _Reply(400, f"stand-in: {message}\n".encode(), _TEXT)
 
 
 def _not_xml(retmode: str) -> _Reply:

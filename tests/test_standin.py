@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 import requests
@@ -72,9 +73,29 @@ def warnings(term: str) -> list[tuple[str, str]]:
     return []
 
 
+AMBIGUOUS = ["33057196", "32076266", "32025019"]
+
+
+def citmatch(citation: dict[str, str]) -> str | list[str] | None:
+    journal, page = citation["journal"].lower(), citation["first_page"]
+    if journal == "boom":
+        raise RuntimeError("citmatch failed")
+    if journal == "bad shape":
+        return "maybe"
+    if journal == "nosuchjournal":
+        return "NOT_FOUND;INVALID_JOURNAL"
+    if journal == "proc natl acad sci u s a" and page == "3248":
+        return "2014248"
+    if journal == "science" and page == "182":
+        return "3026048"
+    if journal == "nature" and not page:
+        return AMBIGUOUS
+    return None
+
+
 @pytest.fixture(scope="module")
 def server() -> Iterator[EutilsStandIn]:
-    with EutilsStandIn(search, ARTICLES, warnings=warnings) as standin:
+    with EutilsStandIn(search, ARTICLES, warnings=warnings, citmatch=citmatch) as standin:
         yield standin
 
 
@@ -107,6 +128,20 @@ def pmids_of(response: requests.Response) -> list[str]:
 
 def entrez_read(response: requests.Response) -> object:
     return Entrez.read(io.BytesIO(response.content))
+
+
+def ecitmatch(eutils: EutilsStandIn, *citations: str, **params: str) -> requests.Response:
+    """GET ecitmatch.cgi with the citation strings joined by CR, as NCBI documents."""
+    query = {"db": "pubmed", "retmode": "xml", "bdata": "\r".join(citations), **params}
+    return requests.get(f"{eutils.base_url}ecitmatch.cgi", params=query, timeout=5)
+
+
+def lines_of(response: requests.Response) -> list[str]:
+    assert response.text.endswith("\n")
+    return response.text.split("\n")[:-1]
+
+
+PNAS = "proc natl acad sci u s a|1991|88|3248|mann bj|Art1|"
 
 
 # -- esearch ---------------------------------------------------------------------------------
@@ -313,6 +348,262 @@ def test_unknown_paths_are_404(eutils: EutilsStandIn) -> None:
     assert eutils.pending_faults("*") == ["500"]  # "*" faults are kept for esearch/efetch
 
 
+# -- ecitmatch -------------------------------------------------------------------------------
+
+
+def test_ecitmatch_answers_ncbis_quick_start_example(eutils: EutilsStandIn) -> None:
+    # the example URL of NCBI's "E-utilities Quick Start" (NBK25500), sent as written there
+    response = requests.get(
+        f"{eutils.base_url}ecitmatch.cgi?db=pubmed&retmode=xml&bdata=proc+natl+acad+sci+u+s+a"
+        "|1991|88|3248|mann+bj|Art1|%0Dscience|1987|235|182|palmenberg+ac|Art2|",
+        timeout=5,
+    )
+
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/plain")
+    assert response.headers["X-RateLimit-Limit"] == "3"
+    assert response.content == (  # NBK25500's sample output
+        b"proc natl acad sci u s a|1991|88|3248|mann bj|Art1|2014248\n"
+        b"science|1987|235|182|palmenberg ac|Art2|3026048\n"
+    )
+    (recorded,) = eutils.requests
+    assert recorded.endpoint == "ecitmatch" and recorded.method == "GET"
+    assert recorded.params["bdata"].split("\r")[1] == "science|1987|235|182|palmenberg ac|Art2|"
+    assert recorded.status == 200 and recorded.fault is None
+
+
+def test_ecitmatch_matches_biopythons_recorded_answer(eutils: EutilsStandIn) -> None:
+    # Bio.Entrez.ecitmatch joins the six fields with "|" (no final "|"), url-encodes with "+"
+    # for spaces and leaves "|" bare; NCBI's answer, recorded in Biopython's
+    # Tests/Entrez/ecitmatch.txt, still has one "|" between key and PMID
+    fields = ["proc natl acad sci u s a", "1991", "88", "3248", "mann bj", "citation_1"]
+    query = urlencode({"retmode": "xml", "db": "pubmed", "bdata": "|".join(fields)})
+    response = requests.get(
+        f"{eutils.base_url}ecitmatch.cgi?{query.replace('%7C', '|')}", timeout=5
+    )
+    assert response.content == (
+        b"proc natl acad sci u s a|1991|88|3248|mann bj|citation_1|2014248\n"
+    )
+
+
+def test_ecitmatch_echoes_fields_as_sent_and_passes_them_on() -> None:
+    seen: list[dict[str, str]] = []
+
+    def recording(citation: dict[str, str]) -> str | list[str] | None:
+        seen.append(citation)
+        return citmatch(citation)
+
+    with EutilsStandIn(search, ARTICLES, citmatch=recording) as eutils:
+        response = ecitmatch(eutils, "Proc Natl Acad Sci U S A|1991||3248|Mann BJ|Art 1|")
+    assert lines_of(response) == ["Proc Natl Acad Sci U S A|1991||3248|Mann BJ|Art 1|2014248"]
+    assert seen == [
+        {
+            "journal": "Proc Natl Acad Sci U S A",
+            "year": "1991",
+            "volume": "",
+            "first_page": "3248",
+            "author": "Mann BJ",
+            "key": "Art 1",
+        }
+    ]
+
+
+def test_ecitmatch_not_found_with_and_without_a_reason(eutils: EutilsStandIn) -> None:
+    response = ecitmatch(
+        eutils, "jama|1994|271|698|colditz ga|ref1|", "nosuchjournal|2000|40|885||ref2|"
+    )
+    assert lines_of(response) == [
+        "jama|1994|271|698|colditz ga|ref1|NOT_FOUND",
+        "nosuchjournal|2000|40|885||ref2|NOT_FOUND;INVALID_JOURNAL",
+    ]
+
+
+def test_ecitmatch_without_a_callable_finds_nothing() -> None:
+    with EutilsStandIn(search, ARTICLES) as eutils:
+        response = ecitmatch(eutils, PNAS)
+    assert response.status_code == 200
+    assert lines_of(response) == [PNAS + "NOT_FOUND"]
+
+
+def test_ecitmatch_ambiguous_lists_the_candidates(eutils: EutilsStandIn) -> None:
+    response = ecitmatch(eutils, "nature|2020|||zhang f|ref1|")
+    assert lines_of(response) == ["nature|2020|||zhang f|ref1|AMBIGUOUS 33057196,32076266,32025019"]
+
+
+@pytest.mark.parametrize(
+    ("answer", "result"),
+    [
+        ("2014248", "2014248"),
+        (["2014248"], "2014248"),
+        (["2", "1"], "AMBIGUOUS 2,1"),
+        ([], "NOT_FOUND"),
+        (None, "NOT_FOUND"),
+        ("NOT_FOUND;INVALID_JOURNAL", "NOT_FOUND;INVALID_JOURNAL"),
+    ],
+)
+def test_ecitmatch_result_for_each_callable_answer(
+    answer: str | list[str] | None, result: str
+) -> None:
+    with EutilsStandIn(search, ARTICLES, citmatch=lambda citation: answer) as eutils:
+        assert lines_of(ecitmatch(eutils, PNAS)) == [PNAS + result]
+
+
+def test_ecitmatch_answers_several_citations_in_order_with_their_keys(
+    eutils: EutilsStandIn,
+) -> None:
+    citations = [
+        "science|1987|235|182|palmenberg ac|k1|",
+        "nature|2020|||zhang f|k2|",
+        "jama|1994|271|698|colditz ga|k3|",
+        "science|1987|235|182|palmenberg ac|k1|",  # a repeated key is answered again
+        "proc natl acad sci u s a|1991|88|3248|mann bj|k5",  # no final "|", as Biopython sends
+        "science|1987",  # too few fields: padded with empty ones
+        "science|1987|235|182|palmenberg ac|k7|extra|",  # fields past the sixth are ignored
+    ]
+    response = requests.post(
+        f"{eutils.base_url}ecitmatch.cgi",
+        data={"db": "pubmed", "retmode": "xml", "bdata": "\r".join(citations) + "\r"},
+        timeout=5,
+    )
+
+    assert response.status_code == 200
+    lines = lines_of(response)
+    assert lines == [
+        "science|1987|235|182|palmenberg ac|k1|3026048",
+        "nature|2020|||zhang f|k2|AMBIGUOUS 33057196,32076266,32025019",
+        "jama|1994|271|698|colditz ga|k3|NOT_FOUND",
+        "science|1987|235|182|palmenberg ac|k1|3026048",
+        "proc natl acad sci u s a|1991|88|3248|mann bj|k5|2014248",
+        "science|1987|||||NOT_FOUND",
+        "science|1987|235|182|palmenberg ac|k7|3026048",
+    ]
+    assert [line.split("|")[5] for line in lines] == ["k1", "k2", "k3", "k1", "k5", "", "k7"]
+    assert all(line.count("|") == 6 for line in lines)
+    assert eutils.requests[0].method == "POST" and eutils.requests[0].endpoint == "ecitmatch"
+
+
+def test_ecitmatch_takes_cr_separators_only(eutils: EutilsStandIn) -> None:
+    assert len(lines_of(ecitmatch(eutils, PNAS, PNAS))) == 2  # "\r" goes out as %0D
+    for separator in ("\n", "\r\n"):
+        refused = ecitmatch(eutils, PNAS + separator + PNAS)
+        assert refused.status_code == 400
+        assert refused.headers["Content-Type"].startswith("text/plain")
+        assert b"CR (%0D)" in refused.content
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"db": "pmc"},
+        {"db": ""},
+        {"retmode": "json"},
+        {"retmode": ""},
+        {"bdata": ""},
+        {"bdata": "\r\r"},
+    ],
+)
+def test_ecitmatch_refuses_what_ncbi_does_not_document(
+    eutils: EutilsStandIn, params: dict[str, str]
+) -> None:
+    query = {"db": "pubmed", "retmode": "xml", "bdata": PNAS, **params}
+    response = requests.get(f"{eutils.base_url}ecitmatch.cgi", params=query, timeout=5)
+    assert response.status_code == 400 and response.content.startswith(b"stand-in: ")
+
+
+def test_ecitmatch_needs_retmode(eutils: EutilsStandIn) -> None:
+    query = {"db": "pubmed", "bdata": PNAS}
+    response = requests.get(f"{eutils.base_url}ecitmatch.cgi", params=query, timeout=5)
+    assert response.status_code == 400 and b"retmode=xml" in response.content
+
+
+def test_ecitmatch_is_cgi_not_fcgi(eutils: EutilsStandIn) -> None:
+    response = requests.get(f"{eutils.base_url}ecitmatch.fcgi", params={"bdata": PNAS}, timeout=5)
+    assert response.status_code == 404 and eutils.requests[0].endpoint == "other"
+
+
+def test_ecitmatch_callable_failures_are_500s(eutils: EutilsStandIn) -> None:
+    assert ecitmatch(eutils, "boom|2000|1|1|x|k|").status_code == 500
+    assert ecitmatch(eutils, "bad shape|2000|1|1|x|k|").status_code == 500
+    assert len(eutils.errors) == 2
+    assert "citmatch failed" in eutils.errors[0] and "'maybe'" in eutils.errors[1]
+    eutils.errors.clear()
+
+
+@pytest.mark.parametrize(
+    ("fault", "status", "content_type"),
+    [
+        ("429", 429, "application/json"),
+        ("429-retry-after", 429, "application/json"),
+        ("500", 500, "text/html"),
+        ("502", 502, "text/html"),
+        ("503", 503, "text/html"),
+        ("html200", 200, "text/html"),
+    ],
+)
+def test_ecitmatch_status_faults(
+    eutils: EutilsStandIn, fault: str, status: int, content_type: str
+) -> None:
+    eutils.inject("ecitmatch", fault)
+    response = ecitmatch(eutils, PNAS)
+
+    assert response.status_code == status
+    assert response.headers["Content-Type"].startswith(content_type)
+    assert eutils.requests[0].fault == fault and eutils.requests[0].status == status
+    assert lines_of(ecitmatch(eutils, PNAS)) == [PNAS + "2014248"]  # consumed
+
+
+def test_star_faults_reach_ecitmatch(eutils: EutilsStandIn) -> None:
+    eutils.inject("*", "503", "html200")
+    assert ecitmatch(eutils, PNAS).status_code == 503
+    assert esearch(eutils, term="x").headers["Content-Type"].startswith("text/html")
+    assert ecitmatch(eutils, PNAS).status_code == 200
+    assert [r.fault for r in eutils.requests] == ["503", "html200", None]
+
+
+def test_ecitmatch_truncated_ends_mid_line(eutils: EutilsStandIn) -> None:
+    citations = [PNAS, "science|1987|235|182|palmenberg ac|Art2|", "jama|1994|271|698|x|Art3|"]
+    whole = ecitmatch(eutils, *citations).content
+    eutils.inject("ecitmatch", "truncated")
+    response = ecitmatch(eutils, *citations)
+
+    cut = response.content
+    assert response.status_code == 200
+    assert int(response.headers["Content-Length"]) == len(cut)
+    assert 0 < len(cut) < len(whole) and whole.startswith(cut)
+    assert not cut.endswith(b"\n")
+    *complete, partial = cut.split(b"\n")
+    line = whole.split(b"\n")[len(complete)]
+    assert partial and line.startswith(partial) and len(partial) < len(line)
+    assert partial.count(b"|") < 6  # the truncated line has lost its result
+
+
+def test_ecitmatch_truncated_single_line(eutils: EutilsStandIn) -> None:
+    eutils.inject("ecitmatch", "truncated")
+    cut = ecitmatch(eutils, PNAS).content
+    assert b"\n" not in cut and (PNAS + "2014248").encode().startswith(cut)
+    assert cut.count(b"|") < 6
+
+
+def test_ecitmatch_short_drops_the_last_line(eutils: EutilsStandIn) -> None:
+    eutils.inject("ecitmatch", "short")
+    response = ecitmatch(eutils, PNAS, "science|1987|235|182|palmenberg ac|Art2|")
+    assert lines_of(response) == [PNAS + "2014248"]
+
+
+def test_ecitmatch_reset_and_slow(eutils: EutilsStandIn) -> None:
+    eutils.inject("ecitmatch", "reset", "slow:1.5")
+    with pytest.raises(requests.exceptions.ConnectionError):
+        ecitmatch(eutils, PNAS)
+    with pytest.raises(requests.exceptions.Timeout):
+        requests.get(
+            f"{eutils.base_url}ecitmatch.cgi",
+            params={"db": "pubmed", "retmode": "xml", "bdata": PNAS},
+            timeout=(1, 0.2),
+        )
+    assert [r.fault for r in eutils.requests] == ["reset", "slow:1.5"]
+    assert eutils.requests[0].status is None
+
+
 # -- faults ----------------------------------------------------------------------------------
 
 
@@ -424,10 +715,16 @@ def test_inject_rejects_what_it_cannot_serve(eutils: EutilsStandIn) -> None:
         ("*", "esearch-error"),
         ("efetch", "slow:soon"),
         ("esummary", "500"),
+        ("ecitmatch", "esearch-error"),
+        ("ecitmatch", "efetch-error"),
+        ("*", "short"),
     ]:
         with pytest.raises(ValueError):
             eutils.inject(endpoint, fault)
     assert eutils.pending_faults("*") == [] and eutils.pending_faults("efetch") == []
+    assert eutils.pending_faults("ecitmatch") == []
+    eutils.inject("ecitmatch", "short")
+    assert eutils.pending_faults("ecitmatch") == ["short"]
 
 
 def test_reset_clears_requests_and_faults(eutils: EutilsStandIn) -> None:
