@@ -10,6 +10,7 @@ configfile: "config.yaml"
 include: "rules/common.smk"
 include: "rules/search.smk"
 include: "rules/fetch.smk"
+include: "rules/references.smk"
 include: "rules/tables.smk"
 
 

@@ -13,11 +13,15 @@ class QueryError(LivescreenError, ValueError):
     """A search query is malformed or was rejected by the search service."""
 
 
-class EutilsError(LivescreenError):
-    """An E-utilities request failed for good (after retries, or not worth retrying)."""
+class RemoteError(LivescreenError):
+    """A request to a remote service failed for good (after retries, or not worth retrying)."""
 
 
-class TransientError(EutilsError):
+# The E-utilities client's failures are RemoteErrors; the name stays for readers of eutils.
+EutilsError = RemoteError
+
+
+class TransientError(RemoteError):
     """A failure worth retrying: the same request may succeed a moment later."""
 
 

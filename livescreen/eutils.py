@@ -5,36 +5,24 @@ body and never in a URL that an exception message, a proxy log or Snakemake coul
 Bio.Entrez is not used for transport: its throttle is per process (Snakemake runs searches
 as parallel processes) and it does not back off on HTTP 429; see README "Why not Bio.Entrez".
 
-Retries (tenacity) cover what may succeed a moment later: 429, 5xx, timeouts, reset
-connections, HTTP 200 bodies that are HTML pages, truncated XML or hold fewer articles than
-asked, and esearch backend failures. After the last attempt the caller gets an EutilsError
-that says what happened; nothing is returned half-done.
+Rate limit, timeouts and retries are `livescreen.http.PoliteClient`'s; this module says
+what counts as a good answer: truncated XML, efetch answers missing a PMID asked for,
+ECitMatch answers missing a citation and esearch backend failures are retried
+(`TransientError`); a query NCBI cannot run fails at once (`QueryError`).
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import re
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-import requests
 from lxml import etree
-from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt
-from tenacity.wait import wait_exponential_jitter
 
-from .errors import (
-    BadResponse,
-    EutilsError,
-    LivescreenError,
-    QueryError,
-    RateLimited,
-    ServiceUnavailable,
-    TransientError,
-)
+from .errors import BadResponse, QueryError, ServiceUnavailable
+from .http import PoliteClient, excerpt_of, looks_like_html
 from .ratelimit import SharedRateLimiter
 
 DEFAULT_BASE_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
@@ -45,7 +33,6 @@ RATE_WITH_KEY = 10
 # esearch cannot page past the first 10,000 PubMed records (retstart + retmax <= 9,999 ids).
 PUBMED_RETRIEVAL_CAP = 9999
 
-log = logging.getLogger("livescreen.eutils")
 T = TypeVar("T")
 
 # No DTD download, no entity expansion, no network: responses are data, not instructions.
@@ -94,26 +81,13 @@ class EutilsClient:
         tool: str = "livescreen",
         api_key: str | None = None,
         requests_per_second: int | None = None,
-        timeout: float = 30.0,
-        max_retries: int = 6,
-        backoff_initial: float = 0.5,
-        backoff_max: float = 30.0,
-        session: requests.Session | None = None,
-        limiter: SharedRateLimiter | None = None,
+        **http_options,
     ):
-        self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         self.email = email
         self.tool = tool
         self._api_key = api_key or None
         rate = requests_per_second or (RATE_WITH_KEY if self._api_key else RATE_WITHOUT_KEY)
-        # One limiter per server: NCBI counts per address or key, a stand-in per port.
-        self.limiter = limiter or SharedRateLimiter(rate, key=self.base_url)
-        self.timeout = timeout
-        self.max_retries = max_retries
-        self.backoff_initial = backoff_initial
-        self.backoff_max = backoff_max
-        self.session = session or requests.Session()
-        self.requests_sent = 0
+        self.http = PoliteClient(base_url, rate=rate, secrets=[self._api_key or ""], **http_options)
 
     @classmethod
     def from_config(cls, config: dict, api_key: str | None = None) -> EutilsClient:
@@ -129,11 +103,23 @@ class EutilsClient:
         )
 
     @property
+    def base_url(self) -> str:
+        return self.http.base_url
+
+    @property
+    def limiter(self) -> SharedRateLimiter:
+        return self.http.limiter
+
+    @property
+    def requests_sent(self) -> int:
+        return self.http.requests_sent
+
+    @property
     def label(self) -> str:
         """How outputs name this source: the base URL (never the key)."""
         return f"PubMed via {self.base_url}"
 
-    # -- the two E-utilities livescreen needs -------------------------------------------
+    # -- the E-utilities livescreen needs ------------------------------------------------
 
     def esearch(
         self,
@@ -147,13 +133,13 @@ class EutilsClient:
         params = {"db": "pubmed", "term": term, "retmax": str(retmax), "usehistory": "y"}
         if mindate or maxdate:
             params.update(datetype="pdat", mindate=mindate or "1000", maxdate=maxdate or "3000")
-        return self._request("esearch.fcgi", params, parse_esearch)
+        return self._post("esearch.fcgi", params, parse_esearch)
 
     def efetch(self, pmids: Sequence[str]) -> bytes:
         """Fetch PubMed XML for these PMIDs; the body is checked to hold every one of them."""
         wanted = list(dict.fromkeys(pmids))
         params = {"db": "pubmed", "id": ",".join(wanted), "retmode": "xml"}
-        return self._request("efetch.fcgi", params, lambda body: check_efetch(body, wanted))
+        return self._post("efetch.fcgi", params, lambda body: check_efetch(body, wanted))
 
     def ecitmatch(self, citations: Sequence[dict]) -> list[CitationMatch]:
         """Match citations to PMIDs in one request.
@@ -163,86 +149,14 @@ class EutilsClient:
         lines = [citation_line(c) for c in citations]
         params = {"db": "pubmed", "retmode": "xml", "bdata": "\r".join(lines)}
         keys = [str(c["key"]) for c in citations]
-        return self._request("ecitmatch.cgi", params, lambda body: parse_ecitmatch(body, keys))
+        return self._post("ecitmatch.cgi", params, lambda body: parse_ecitmatch(body, keys))
 
-    # -- plumbing ----------------------------------------------------------------------
-
-    def _request(self, endpoint: str, params: dict, parse: Callable[[bytes], T]) -> T:
-        attempts = self.max_retries + 1
-        retrying = Retrying(
-            stop=stop_after_attempt(attempts),
-            wait=self._wait,
-            retry=retry_if_exception_type(TransientError),
-            before_sleep=lambda state: log.warning(
-                "%s attempt %d failed: %s; retrying",
-                endpoint,
-                state.attempt_number,
-                self._redact(str(state.outcome.exception())),
-            ),
-        )
-        try:
-            return retrying(self._send, endpoint, params, parse)
-        except RetryError as exc:
-            last = exc.last_attempt.exception()
-            raise EutilsError(
-                f"{endpoint} at {self.base_url} failed after {attempts} attempts; "
-                f"last error: {self._redact(str(last))}"
-            ) from None
-
-    def _wait(self, state) -> float:
-        backoff = wait_exponential_jitter(
-            multiplier=self.backoff_initial, max=self.backoff_max, jitter=self.backoff_initial
-        )(state)
-        error = state.outcome.exception() if state.outcome else None
-        retry_after = getattr(error, "retry_after", None) or 0.0
-        return max(backoff, min(retry_after, self.backoff_max))
-
-    def _send(self, endpoint: str, params: dict, parse: Callable[[bytes], T]) -> T:
+    def _post(self, endpoint: str, params: dict, parse: Callable[[bytes], T]) -> T:
+        # POST keeps terms, PMID lists and the key out of URLs (and so out of messages).
         data = dict(params, tool=self.tool, email=self.email)
         if self._api_key:
             data["api_key"] = self._api_key
-        self.limiter.acquire()
-        started = time.monotonic()
-        self.requests_sent += 1
-        try:
-            response = self.session.post(self.base_url + endpoint, data=data, timeout=self.timeout)
-        except requests.Timeout as exc:
-            message = f"no answer within {self.timeout:g} s ({type(exc).__name__})"
-            raise ServiceUnavailable(message) from None
-        except requests.ConnectionError as exc:
-            raise ServiceUnavailable(f"connection failed: {self._redact(str(exc))}") from None
-        log.info(
-            "%s HTTP %d, %d bytes in %.2f s",
-            endpoint,
-            response.status_code,
-            len(response.content),
-            time.monotonic() - started,
-        )
-        try:
-            check_status(response)
-            return parse(response.content)
-        except LivescreenError as exc:
-            # NCBI echoes the API key in some bodies (429); messages quote bodies.
-            exc.args = (self._redact(str(exc)),)
-            raise
-
-    def _redact(self, text: str) -> str:
-        return text.replace(self._api_key, "***") if self._api_key else text
-
-
-def check_status(response: requests.Response) -> None:
-    """Raise the right error for a non-200 answer or an HTML page served with 200."""
-    status = response.status_code
-    excerpt = _excerpt(response.content)
-    if status == 429:
-        raise RateLimited(f"HTTP 429 rate limit exceeded: {excerpt}", _retry_after(response))
-    if status >= 500:
-        raise ServiceUnavailable(f"HTTP {status} from the server: {excerpt}")
-    if status != 200:
-        raise EutilsError(f"HTTP {status} (request rejected, not retried): {excerpt}")
-    content_type = response.headers.get("Content-Type", "")
-    if "html" in content_type.lower() or _looks_like_html(response.content):
-        raise BadResponse(f"an HTML page came back instead of XML: {excerpt}")
+        return self.http.request("POST", endpoint, parse, data=data)
 
 
 def parse_esearch(body: bytes) -> ESearchResult:
@@ -285,8 +199,8 @@ def citation_line(citation: dict) -> str:
 
 def parse_ecitmatch(body: bytes, keys: list[str]) -> list[CitationMatch]:
     """Read ECitMatch's text answer; every key asked for must be answered."""
-    if _looks_like_html(body):
-        raise BadResponse(f"ecitmatch answer is an HTML page: {_excerpt(body)}")
+    if looks_like_html(body):
+        raise BadResponse(f"ecitmatch answer is an HTML page: {excerpt_of(body)}")
     answers: dict[str, CitationMatch] = {}
     for line in body.decode("utf-8", "replace").splitlines():
         parts = line.strip().split("|")
@@ -333,26 +247,9 @@ def check_efetch(body: bytes, wanted: list[str]) -> bytes:
 
 
 def parse_xml(body: bytes, what: str) -> etree._Element:
-    if _looks_like_html(body):
-        raise BadResponse(f"{what} answer is an HTML page, not XML: {_excerpt(body)}")
+    if looks_like_html(body):
+        raise BadResponse(f"{what} answer is an HTML page, not XML: {excerpt_of(body)}")
     try:
         return etree.fromstring(body, SAFE_PARSER)
     except etree.XMLSyntaxError as exc:
         raise BadResponse(f"{what} answer is truncated or malformed XML ({exc})") from None
-
-
-def _looks_like_html(body: bytes) -> bool:
-    head = body[:512].lstrip().lower()
-    return head.startswith((b"<!doctype html", b"<html")) or b"<html" in head[:200]
-
-
-def _excerpt(body: bytes, limit: int = 200) -> str:
-    text = body[:limit].decode("utf-8", "replace")
-    return " ".join(text.split()) + ("..." if len(body) > limit else "")
-
-
-def _retry_after(response: requests.Response) -> float | None:
-    try:
-        return float(response.headers.get("Retry-After", ""))
-    except ValueError:
-        return None

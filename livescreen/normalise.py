@@ -1,6 +1,8 @@
-"""Normalisation for matching: the same folding of names, titles, DOIs and dates everywhere.
+"""Normalisation for matching: one folding of names, titles, journals, DOIs and dates.
 
-Values are kept as written for display; these keys exist only to compare them.
+Values are kept as written for display; these keys exist only to compare them. Reference
+parsing, reference resolution, the snapshot's citation matching and deduplication all use
+these functions, so both sides of every comparison are folded the same way.
 """
 
 from __future__ import annotations
@@ -8,30 +10,78 @@ from __future__ import annotations
 import re
 import unicodedata
 
+# Hyphens and dashes (U+2010 hyphen ... U+2212 minus, small and full-width hyphen-minus).
+DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
+# Apostrophes and look-alikes: ' ‘ ’ ʼ ʹ ′ ` ´
+APOSTROPHES = "'\u2018\u2019\u02bc\u02b9\u2032`\u00b4"
+DASH_RE = re.compile(f"[{re.escape(DASHES)}]")
+APOSTROPHE_RE = re.compile(f"[{re.escape(APOSTROPHES)}]")
+SPACE_RE = re.compile(r"\s+")
+# Letters NFKD does not decompose into an ASCII base letter.
+FOLD = str.maketrans(
+    {**dict(zip("øØłŁđĐðı", "oOlLdDdi", strict=True)), "æ": "ae", "Æ": "AE", "œ": "oe", "þ": "th"}
+)
+# Initials of a `Surname Initials` author: `A`, `RA`, `G-J`, `G.`
+INITIALS = re.compile(r"[A-Z]\.?(?:-?[A-Z]\.?){0,3}")
+# Lower-case name particles that may follow the initials (`Kleine RA de`, `Minnen A van`).
+PARTICLES = frozenset(
+    "da das de del della den der des di do dos du el la le ten ter van von zu".split()
+)
+# Words that make an author a group, never a person (`... Study Group UK`).
+CORPORATE_WORDS = frozenset(
+    """academy agency association board center centre collaboration collaborative college
+    committee consortium council department foundation group institute investigators
+    network organisation organization panel society study team trust university""".split()
+)
+# Words dropped from journal names for matching.
+JOURNAL_STOP_WORDS = frozenset("the of and in for on".split())
 
-# Unicode hyphens and dashes (‐ ‑ ‒ – — ― −) and curly quotes that NFKD leaves alone.
-DASHES = re.compile("[\u2010-\u2015\u2212]")
-QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+
+def collapse_whitespace(text: str) -> str:
+    """Runs of whitespace (any Unicode space) as one space, ends stripped."""
+    return SPACE_RE.sub(" ", text).strip()
+
+
+def ascii_dashes(text: str) -> str:
+    """Every hyphen or dash (‐ – — − ...) as an ASCII hyphen-minus."""
+    return DASH_RE.sub("-", text)
 
 
 def ascii_fold(text: str) -> str:
-    """Accents, dashes and compatibility forms folded to ASCII ('Müller' -> 'Muller')."""
-    decomposed = unicodedata.normalize("NFKD", DASHES.sub("-", text).translate(QUOTES))
+    """Accents, dashes, apostrophes and compatibility forms folded to ASCII."""
+    text = APOSTROPHE_RE.sub("'", ascii_dashes(text.translate(FOLD)))
+    decomposed = unicodedata.normalize("NFKD", text)
     kept = "".join(c for c in decomposed if not unicodedata.combining(c))
     return kept.encode("ascii", "ignore").decode()
 
 
-def surname(author: str) -> str:
-    """'Ot’alora G M' -> 'Ot’alora': 'Surname Initials' without trailing initials."""
-    tokens = author.split()
-    while len(tokens) > 1 and re.fullmatch(r"[A-Z][A-Z-]{0,4}", tokens[-1]):
-        tokens.pop()
-    return " ".join(tokens)
+def split_author(name: str) -> tuple[str, str]:
+    """(surname, initials) of a `Surname Initials` author; (name, "") for a corporate author.
+
+    The trailing all-capitals tokens are the initials; lower-case particles written after
+    them move to the front of the surname: `Kleine RA de` -> ("de Kleine", "RA"),
+    `Ot’alora G M` -> ("Ot’alora", "G M"), `Hendriks G-J` -> ("Hendriks", "G-J").
+    """
+    tokens = collapse_whitespace(name).split(" ")
+    particles: list[str] = []
+    while len(tokens) > 2 and tokens[-1] in PARTICLES:
+        particles.insert(0, tokens.pop())
+    initials: list[str] = []
+    while len(tokens) > 1 and INITIALS.fullmatch(tokens[-1]):
+        initials.insert(0, tokens.pop())
+    is_group = any(token.casefold() in CORPORATE_WORDS for token in tokens)
+    if not initials or is_group:
+        return collapse_whitespace(name), ""
+    return " ".join(particles + tokens), " ".join(initials)
 
 
 def surname_key(author: str) -> str:
-    """'Ot’alora G M' -> 'otalora', 'van Woudenberg C' -> 'vanwoudenberg'."""
-    return re.sub(r"[^a-z]", "", ascii_fold(surname(author)).lower())
+    """Matching key of an author's surname: 'Ot’alora G M' -> 'otalora', 'Kleine RA de' ->
+    'dekleine', 'van Woudenberg C' -> 'vanwoudenberg'; "" for a corporate author."""
+    surname, initials = split_author(author)
+    if not initials:
+        return ""
+    return "".join(c for c in ascii_fold(surname).casefold() if c.isalnum())
 
 
 def first_author_key(item: dict) -> str:
@@ -39,9 +89,37 @@ def first_author_key(item: dict) -> str:
     return surname_key((item.get("authors") or [""])[0])
 
 
-def normalise_title(title: str) -> str:
-    """Case, accents, punctuation and markup leftovers folded away for comparing titles."""
-    return " ".join(re.findall(r"[a-z0-9]+", ascii_fold(title).casefold()))
+def normalise_title(text: str) -> str:
+    """Matching form of a title: accents folded, casefolded, dashes and apostrophes deleted
+    (post-traumatic = posttraumatic), other punctuation a space."""
+    text = APOSTROPHE_RE.sub("", ascii_fold(text).replace("-", "")).casefold()
+    return " ".join(re.findall(r"[a-z0-9]+", text))
+
+
+def normalise_journal(text: str) -> str:
+    """Matching form of a journal name: `The Lancet Psychiatry` -> `lancet psychiatry`.
+
+    The title rule, after dropping a trailing parenthesised qualifier (`Psychopharmacology
+    (Berl)`), then without the words of/and/the/in/for/on and with `&` read as `and`.
+    """
+    text = re.sub(r"\s*\([^)]*\)\s*$", "", text).replace("&", " and ")
+    return " ".join(w for w in normalise_title(text).split() if w not in JOURNAL_STOP_WORDS)
+
+
+def journal_abbreviation_matches(written: str, other: str) -> bool:
+    """True when two journal names agree word by word, each word a prefix of the other's:
+    `European Journal of Psychotraumatology` ~ `Eur J Psychotraumatol`."""
+    left, right = normalise_journal(written).split(), normalise_journal(other).split()
+    if not left or len(left) != len(right):
+        return False
+    return all(a.startswith(b) or b.startswith(a) for a, b in zip(left, right, strict=True))
+
+
+def normalise_number(value: str | None) -> str | None:
+    """A volume/issue/page number for comparison: leading zeros dropped (`04` -> `4`)."""
+    if value is None:
+        return None
+    return re.sub(r"(?<!\d)0+(?=\d)", "", ascii_dashes(value.strip()))
 
 
 def normalise_doi(doi: str) -> str:

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from typing import Protocol
 
 from .eutils import CitationMatch, ESearchResult
-from .normalise import ascii_fold, first_author_key, record_years, surname, surname_key
+from .normalise import ascii_fold, first_author_key, record_years, split_author, surname_key
 from .pubmed_xml import parse_articles
 
 RESOLUTION_COLUMNS = ["pmid", "doi", "method", "confidence", "note"]
@@ -122,7 +122,7 @@ def title_query(ref: dict) -> str:
     ]
     chosen = sorted(dict.fromkeys(w for w in words if len(w) > 3), key=len, reverse=True)
     terms = [f"{word}[ti]" for word in chosen[:TITLE_WORDS]]
-    author = ascii_fold(surname((ref.get("authors") or [""])[0]))
+    author = ascii_fold(split_author((ref.get("authors") or [""])[0])[0])
     if author:
         terms.append(f"{author}[au]")
     if ref.get("year"):
@@ -164,22 +164,6 @@ def fetch_records(source: ResolveSource, pmids: Iterable[str]) -> dict[str, dict
     if not wanted:
         return {}
     return {record["pmid"]: record for record in parse_articles(source.efetch(wanted))}
-
-
-def same_journal(cited: str, indexed: str) -> bool:
-    """'European Journal of Psychotraumatology' ~ 'Eur J Psychotraumatol': after dropping
-    small words and a parenthesised place, each word of one starts the other's word."""
-    a, b = _journal_words(cited), _journal_words(indexed)
-    return (
-        bool(a)
-        and len(a) == len(b)
-        and all(x.startswith(y) or y.startswith(x) for x, y in zip(a, b, strict=True))
-    )
-
-
-def _journal_words(name: str) -> list[str]:
-    name = re.sub(r"\(.*?\)", " ", ascii_fold(name).lower()).replace("-", "")
-    return [w for w in re.findall(r"[a-z0-9]+", name) if w not in {"of", "the", "and", "in", "for"}]
 
 
 def _candidates(match: CitationMatch) -> list[str]:

@@ -18,10 +18,9 @@ from lxml import etree
 from lxml.builder import E
 
 from .eutils import PUBMED_RETRIEVAL_CAP, CitationMatch, ESearchResult
-from .normalise import first_author_key, surname_key
+from .normalise import first_author_key, journal_abbreviation_matches, surname_key
 from .pubmed_xml import parse_articles
 from .query import index_records, matches, parse_query, translate
-from .resolve import same_journal
 
 SUMMARY_LABEL = "SUMMARY (written for livescreen; not the publisher's abstract)"
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -77,7 +76,7 @@ class Snapshot:
             for r in self.records
             if str(r["year"]) == year
             and first_author_key(r) == author
-            and same_journal(citation.get("journal") or "", r["journal"])
+            and journal_abbreviation_matches(citation.get("journal") or "", r["journal"])
         ]
         if len(pmids) == 1:
             return CitationMatch(key, "found", pmid=pmids[0])

@@ -41,6 +41,7 @@ SCREENING_COLUMNS = [
     "retracted",
     "retraction_notices",
     "errata",
+    "essay_note",
     "source",
     "retrieved",
 ]
@@ -62,6 +63,7 @@ def screening_rows(
     records: Iterable[dict],
     mechanisms: Mapping[str, list[str]],
     provenance: Mapping[str, tuple[str, str]],
+    essay_notes: Mapping[str, str] | None = None,
 ) -> list[dict]:
     """One row per record, newest first; lists joined for a spreadsheet cell."""
     rows = []
@@ -72,6 +74,7 @@ def screening_rows(
         row.update(
             mechanisms=mechanisms.get(pmid, []),
             pubmed_url=PUBMED_URL.format(pmid=pmid),
+            essay_note=(essay_notes or {}).get(pmid, ""),
             source=source,
             retrieved=fetched_at[:10],
         )

@@ -1,14 +1,40 @@
-"""Snakemake rule `screening_table`: records + searches -> results/screening/to_screen.csv."""
+"""Snakemake rule `screening_table`: records, searches and essay references -> screening CSVs.
 
-from livescreen.dedup import merge_search_hits
+Records the essay already cites leave to_screen.csv for essay_matches.csv; close calls stay
+in to_screen.csv with a note and are listed in possible_essay_matches.csv.
+"""
+
+from livescreen.dedup import (
+    ESSAY_MATCH_COLUMNS,
+    POSSIBLE_MATCH_COLUMNS,
+    match_essay_references,
+    merge_search_hits,
+)
 from livescreen.fetch import RecordStore
 from livescreen.logs import logged
 from livescreen.tables import SCREENING_COLUMNS, read_json, read_jsonl, screening_rows, write_csv
 
+config = snakemake.config
 with logged(snakemake.log[0]) as log:
     records = read_jsonl(snakemake.input.records)
     mechanisms = merge_search_hits(read_json(path) for path in snakemake.input.searches)
+    references = read_json(snakemake.input.references)
+    matches, possible = match_essay_references(records, references, **config["essay_title_match"])
+    cited = {match["pmid"] for match in matches}
+    notes = {
+        p["pmid"]: f"possible match to essay reference {p['essay_ref']} "
+        f"(title similarity {p['score']}; {p['reason']}): see possible_essay_matches.csv"
+        for p in possible
+    }
+    to_screen = [record for record in records if record["pmid"] not in cited]
     provenance = RecordStore(snakemake.params.store).provenance(mechanisms)
-    rows = screening_rows(records, mechanisms, provenance)
+    rows = screening_rows(to_screen, mechanisms, provenance, notes)
+    write_csv(snakemake.output.essay_matches, matches, ESSAY_MATCH_COLUMNS)
+    write_csv(snakemake.output.possible, possible, POSSIBLE_MATCH_COLUMNS)
     write_csv(snakemake.output.to_screen, rows, SCREENING_COLUMNS)
-    log.info("to_screen.csv: %d records", len(rows))
+    log.info(
+        "to_screen.csv: %d records; %d already cited by the essay; %d possible matches",
+        len(rows),
+        len(matches),
+        len(possible),
+    )

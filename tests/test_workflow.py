@@ -4,6 +4,7 @@ Runs against the bundled snapshot and against the loopback E-utilities stand-in 
 code path with another base URL), with faults injected and the rate limit measured.
 """
 
+import csv
 import math
 import os
 import shutil
@@ -72,12 +73,30 @@ def unique_pmids(workdir):
     return read_json(workdir / "results" / "data" / "fetched.json")["pmids"]
 
 
+# Snapshot records that the essay cites, by essay reference number (checked by hand).
+ESSAY_CITED_IN_SNAPSHOT_HITS = {
+    "24097374": "16",
+    "28635375": "31",
+    "28825422": "27",
+    "30371148": "17",
+}
+
+
+def csv_rows(path):
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
 def test_snapshot_run_writes_the_screening_table(workdir, raw_config):
     snakemake(workdir, "--config", "source=snapshot")
-    text = table(workdir)
-    rows = text.splitlines()[1:]
-    assert len(rows) == len(unique_pmids(workdir)) > 10
-    assert all(row.endswith(",snapshot," + row.rsplit(",", 1)[1]) for row in rows)
+    rows = csv_rows(workdir / "results" / "screening" / "to_screen.csv")
+    matches = csv_rows(workdir / "results" / "screening" / "essay_matches.csv")
+    assert {m["pmid"]: m["essay_ref"] for m in matches} == ESSAY_CITED_IN_SNAPSHOT_HITS
+    assert len(rows) + len(matches) == len(unique_pmids(workdir)) > 10
+    assert not {row["pmid"] for row in rows} & set(ESSAY_CITED_IN_SNAPSHOT_HITS)
+    assert {row["source"] for row in rows} == {"snapshot"}
+    references = csv_rows(workdir / "results" / "references" / "essay_references.csv")
+    assert len(references) == 33
     log = (workdir / "results" / "search_log.csv").read_text(encoding="utf-8-sig")
     assert len(log.strip().splitlines()) == 1 + len(raw_config["keywords"])
     assert "offline snapshot" in log
@@ -87,10 +106,13 @@ def test_live_path_counts_requests_keeps_the_rate_and_matches_snapshot(
     workdir, standin, raw_config, tmp_path_factory
 ):
     keywords = len(raw_config["keywords"])
-    snakemake(workdir, *live(standin))
+    snakemake(workdir, "results/data/fetched.json", *live(standin))  # search and fetch only
     pmids = unique_pmids(workdir)
     assert len(standin.recorded("esearch")) == keywords
     assert len(standin.recorded("efetch")) == math.ceil(len(pmids) / BATCH)
+
+    snakemake(workdir, *live(standin))  # the rest: references, tables
+    assert len(standin.recorded("ecitmatch")) == 1  # all journal references in one request
     assert standin.max_requests_in_window(1.0) <= 3
 
     offline = tmp_path_factory.mktemp("offline")

@@ -1,0 +1,14 @@
+rule references:
+    input:
+        config["references"],
+    output:
+        table="results/references/essay_references.csv",
+        data="results/references/essay_references.json",
+    log:
+        "logs/references.log",
+    conda:
+        "../envs/livescreen.yaml"
+    params:
+        source=config["source"],
+    script:
+        "../scripts/references.py"

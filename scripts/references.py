@@ -1,0 +1,24 @@
+"""Snakemake rule `references`: the essay's reference list, parsed and resolved to PubMed."""
+
+from collections import Counter
+
+from livescreen.logs import logged
+from livescreen.references import REFERENCE_COLUMNS, read_reference_list
+from livescreen.resolve import RESOLUTION_COLUMNS, resolve_references
+from livescreen.sources import open_source
+from livescreen.tables import write_csv, write_json
+
+with logged(snakemake.log[0]) as log:
+    references = read_reference_list(snakemake.input[0])
+    source = open_source(snakemake.config)
+    resolved = resolve_references(references, source)
+    by_method = Counter(ref["method"] for ref in resolved)
+    log.info(
+        "%d references; by method: %s; %d request(s) to %s",
+        len(resolved),
+        dict(by_method),
+        source.requests_sent,
+        source.label,
+    )
+    write_json(snakemake.output.data, resolved)
+    write_csv(snakemake.output.table, resolved, REFERENCE_COLUMNS + RESOLUTION_COLUMNS)
