@@ -11,6 +11,7 @@ include: "rules/common.smk"
 include: "rules/search.smk"
 include: "rules/fetch.smk"
 include: "rules/references.smk"
+include: "rules/classify.smk"
 include: "rules/tables.smk"
 
 

@@ -59,10 +59,13 @@ def keyword(config: dict, slug: str) -> dict:
 
 
 def _with_defaults(config: dict, schema: dict) -> dict:
+    """Schema defaults for absent keys, at every level of nested objects."""
     filled = copy.deepcopy(config)
-    for key, spec in schema["properties"].items():
+    for key, spec in schema.get("properties", {}).items():
         if key not in filled and "default" in spec:
-            filled[key] = spec["default"]
+            filled[key] = copy.deepcopy(spec["default"])
+        if isinstance(filled.get(key), dict) and "properties" in spec:
+            filled[key] = _with_defaults(filled[key], spec)
     return filled
 
 

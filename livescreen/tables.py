@@ -16,19 +16,22 @@ from collections.abc import Iterable, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+from .classify import CLASSIFICATION_COLUMNS
+
 PUBMED_URL = "https://pubmed.ncbi.nlm.nih.gov/{pmid}/"
 LIST_SEPARATOR = "; "
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
-# to_screen.csv, in order; README "Outputs" explains each column.
+# to_screen.csv and every screening table, in order; README "Outputs" explains each column.
 SCREENING_COLUMNS = [
     "pmid",
-    "doi",
     "title",
-    "authors",
-    "journal",
+    *CLASSIFICATION_COLUMNS,
     "year",
     "pub_date",
+    "authors",
+    "journal",
+    "doi",
     "publication_types",
     "mechanisms",
     "pubmed_url",
@@ -38,13 +41,15 @@ SCREENING_COLUMNS = [
     "mesh",
     "keywords",
     "language",
-    "retracted",
     "retraction_notices",
     "errata",
     "essay_note",
     "source",
     "retrieved",
 ]
+
+# highlighted_trials.csv: the screening columns after what kind of record each row is.
+HIGHLIGHT_COLUMNS = ["record_type", *SCREENING_COLUMNS]
 
 SEARCH_LOG_COLUMNS = [
     "keyword",
@@ -65,7 +70,7 @@ def screening_rows(
     provenance: Mapping[str, tuple[str, str]],
     essay_notes: Mapping[str, str] | None = None,
 ) -> list[dict]:
-    """One row per record, newest first; lists joined for a spreadsheet cell."""
+    """One row per record, highlighted first, then newest; lists joined for a cell."""
     rows = []
     for record in records:
         pmid = record["pmid"]
@@ -79,8 +84,21 @@ def screening_rows(
             retrieved=fetched_at[:10],
         )
         rows.append({key: _cell(value) for key, value in row.items()})
-    rows.sort(key=lambda row: (row["pub_date"] or "", int(row["pmid"])), reverse=True)
+    rows.sort(key=_screening_order, reverse=True)
     return rows
+
+
+def _screening_order(row: dict) -> tuple:
+    return (row.get("highlight") == "true", row["pub_date"] or "", int(row["pmid"]))
+
+
+def highlighted_rows(rows: list[dict]) -> list[dict]:
+    return [dict(row, record_type="publication") for row in rows if row["highlight"] == "true"]
+
+
+def mechanism_rows(rows: list[dict], slug: str) -> list[dict]:
+    """The rows a keyword's search found, in screening order."""
+    return [row for row in rows if slug in row["mechanisms"].split(LIST_SEPARATOR)]
 
 
 def search_log_rows(searches: Iterable[dict]) -> list[dict]:

@@ -1,7 +1,9 @@
-"""Snakemake rule `screening_table`: records, searches and essay references -> screening CSVs.
+"""Snakemake rule `screening_tables`: classified records, searches and essay references ->
+the screening CSVs.
 
 Records the essay already cites leave to_screen.csv for essay_matches.csv; close calls stay
-in to_screen.csv with a note and are listed in possible_essay_matches.csv.
+in to_screen.csv with a note and are listed in possible_essay_matches.csv. Highlighted
+records also go to highlighted_trials.csv, and each keyword's records to by_mechanism/.
 """
 
 from livescreen.dedup import (
@@ -12,9 +14,19 @@ from livescreen.dedup import (
 )
 from livescreen.fetch import RecordStore
 from livescreen.logs import logged
-from livescreen.tables import SCREENING_COLUMNS, read_json, read_jsonl, screening_rows, write_csv
+from livescreen.tables import (
+    HIGHLIGHT_COLUMNS,
+    SCREENING_COLUMNS,
+    highlighted_rows,
+    mechanism_rows,
+    read_json,
+    read_jsonl,
+    screening_rows,
+    write_csv,
+)
 
 config = snakemake.config
+output = snakemake.output
 with logged(snakemake.log[0]) as log:
     records = read_jsonl(snakemake.input.records)
     mechanisms = merge_search_hits(read_json(path) for path in snakemake.input.searches)
@@ -29,12 +41,17 @@ with logged(snakemake.log[0]) as log:
     to_screen = [record for record in records if record["pmid"] not in cited]
     provenance = RecordStore(snakemake.params.store).provenance(mechanisms)
     rows = screening_rows(to_screen, mechanisms, provenance, notes)
-    write_csv(snakemake.output.essay_matches, matches, ESSAY_MATCH_COLUMNS)
-    write_csv(snakemake.output.possible, possible, POSSIBLE_MATCH_COLUMNS)
-    write_csv(snakemake.output.to_screen, rows, SCREENING_COLUMNS)
+    write_csv(output.essay_matches, matches, ESSAY_MATCH_COLUMNS)
+    write_csv(output.possible, possible, POSSIBLE_MATCH_COLUMNS)
+    write_csv(output.highlighted, highlighted_rows(rows), HIGHLIGHT_COLUMNS)
+    for slug, path in zip(snakemake.params.keywords, output.by_mechanism, strict=True):
+        write_csv(path, mechanism_rows(rows, slug), SCREENING_COLUMNS)
+    write_csv(output.to_screen, rows, SCREENING_COLUMNS)
     log.info(
-        "to_screen.csv: %d records; %d already cited by the essay; %d possible matches",
+        "to_screen.csv: %d records (%d highlighted); %d already cited by the essay; "
+        "%d possible matches",
         len(rows),
+        len(highlighted_rows(rows)),
         len(matches),
         len(possible),
     )

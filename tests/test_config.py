@@ -49,3 +49,11 @@ def test_invalid_yaml_names_the_file(tmp_path):
     bad.write_text("keywords: [\n")
     with pytest.raises(ConfigError, match="config.yaml is not valid YAML"):
         load_config(bad)
+
+
+def test_nested_defaults_are_filled(raw_config):
+    del raw_config["registry"]["page_size"]
+    raw_config.pop("essay_title_match")
+    config = validate_config(raw_config)
+    assert config["registry"]["page_size"] == 100
+    assert config["essay_title_match"] == {"match": 93, "possible": 80}

@@ -97,6 +97,18 @@ def test_snapshot_run_writes_the_screening_table(workdir, raw_config):
     assert {row["source"] for row in rows} == {"snapshot"}
     references = csv_rows(workdir / "results" / "references" / "essay_references.csv")
     assert len(references) == 33
+    assert all(row["design"] and row["highlight_reason"] for row in rows)
+    flags = [row["highlight"] == "true" for row in rows]
+    assert flags == sorted(flags, reverse=True)  # highlighted rows first
+    screening = workdir / "results" / "screening"
+    highlighted = csv_rows(screening / "highlighted_trials.csv")
+    assert [r["pmid"] for r in highlighted] == [r["pmid"] for r in rows if r["highlight"] == "true"]
+    for keyword in raw_config["keywords"]:
+        slug = keyword["slug"]
+        found = csv_rows(screening / "by_mechanism" / f"{slug}.csv")
+        assert [r["pmid"] for r in found] == [
+            r["pmid"] for r in rows if slug in r["mechanisms"].split("; ")
+        ]
     log = (workdir / "results" / "search_log.csv").read_text(encoding="utf-8-sig")
     assert len(log.strip().splitlines()) == 1 + len(raw_config["keywords"])
     assert "offline snapshot" in log
