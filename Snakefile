@@ -12,6 +12,7 @@ include: "rules/search.smk"
 include: "rules/fetch.smk"
 include: "rules/references.smk"
 include: "rules/classify.smk"
+include: "rules/registry.smk"
 include: "rules/tables.smk"
 
 

@@ -1181,7 +1181,23 @@ def _period(value: Any) -> tuple[date, date] | None:
     return date(year, 1, 1), date(year, 12, 31)
 
 
+# Registration statuses of trials still under way: such a trial is current whatever its dates.
+ACTIVE_REGISTRATION = frozenset(
+    {"NOT_YET_RECRUITING", "RECRUITING", "ENROLLING_BY_INVITATION", "ACTIVE_NOT_RECRUITING"}
+)
+
+
 def _new_since(record: Mapping[str, Any], essay: date) -> tuple[bool, str]:
+    """Whether the record is new since the essay, and why; a registration of a trial that
+    is still recruiting or active counts as new whatever its dates."""
+    new, reason = _first_appeared_after(record, essay)
+    status = str(record.get("registration_status") or "").upper()
+    if not new and status in ACTIVE_REGISTRATION:
+        return True, f"{reason}, but the trial is still {status}: counted as current"
+    return new, reason
+
+
+def _first_appeared_after(record: Mapping[str, Any], essay: date) -> tuple[bool, str]:
     """Whether the record first appeared after the essay, and the date that decided it."""
     after, before = f"after {essay.isoformat()}", f"not after {essay.isoformat()}"
     published = [
@@ -1441,6 +1457,7 @@ def record_from_registration(registration: Mapping[str, Any]) -> dict[str, Any]:
         "retracted": False,
         "registration_date": registration.get("first_posted"),
         "start_date": registration.get("start_date"),
+        "registration_status": registration.get("status") or registration.get("overall_status"),
     }
 
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from rapidfuzz import fuzz
 
 from .normalise import first_author_key, normalise_doi, normalise_title, record_years, surname_key
+from .registry import link_publications
 
 
 def merge_search_hits(searches: Iterable[dict]) -> dict[str, list[str]]:
@@ -23,6 +24,20 @@ def merge_search_hits(searches: Iterable[dict]) -> dict[str, list[str]]:
             if search["slug"] not in slugs:
                 slugs.append(search["slug"])
     return mechanisms
+
+
+def trial_links(
+    registrations: Iterable[dict], records: Iterable[dict]
+) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """(NCT ids by PMID, PMIDs by NCT id): a publication and the registration of the trial
+    it reports, linked from either side (the record's DataBankList or abstract, or the
+    registration's references, background literature aside)."""
+    nct_by_pmid: dict[str, list[str]] = {}
+    pmids_by_nct: dict[str, list[str]] = {}
+    for link in link_publications(registrations, records):
+        nct_by_pmid.setdefault(link["pmid"], []).append(link["nct_id"])
+        pmids_by_nct.setdefault(link["nct_id"], []).append(link["pmid"])
+    return nct_by_pmid, pmids_by_nct
 
 
 def identified_count(searches: Iterable[dict]) -> int:

@@ -86,8 +86,9 @@ Every record has exactly the keys in :data:`RECORD_KEYS`, always present:
 ``language`` (list[str])
     Language codes, e.g. ``["eng"]``.
 ``nct_ids`` (list[str])
-    AccessionNumber values under the DataBank named "ClinicalTrials.gov",
-    upper-cased, de-duplicated, in document order.
+    AccessionNumber values under the DataBank named "ClinicalTrials.gov", then NCT ids
+    written in the title or abstract (``NCT01234567``, as trial reports cite their
+    registration), upper-cased, de-duplicated, in document order.
 ``status`` (str | None)
     MedlineCitation/@Status ("MEDLINE", "PubMed-not-MEDLINE", "In-Process",
     "In-Data-Review", "Publisher", ...); None for books.
@@ -636,6 +637,9 @@ def _mesh(citation: Any) -> tuple[list[str], list[str]]:
     return mesh, major
 
 
+NCT_ID = re.compile(r"\bNCT\s?(\d{8})\b", re.IGNORECASE)
+
+
 def _nct_ids(article: Any) -> list[str]:
     ids: list[str] = []
     for bank in article.findall("DataBankList/DataBank"):
@@ -679,6 +683,12 @@ def _finish(record: dict[str, Any]) -> dict[str, Any]:
     record["retracted"] = bool(record["retraction_notices"]) or (
         "Retracted Publication" in record["publication_types"]
     )
+    cited = [
+        f"NCT{digits}"
+        for text in (record["title"], record["abstract"])
+        for digits in NCT_ID.findall(text)
+    ]
+    record["nct_ids"] = _unique([*record["nct_ids"], *cited])
     return {key: record[key] for key in RECORD_KEYS}
 
 

@@ -17,8 +17,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .classify import CLASSIFICATION_COLUMNS
+from .registry import arm_summary
 
 PUBMED_URL = "https://pubmed.ncbi.nlm.nih.gov/{pmid}/"
+REGISTRY_URL = "https://clinicaltrials.gov/study/{nct_id}"
 LIST_SEPARATOR = "; "
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -48,8 +50,39 @@ SCREENING_COLUMNS = [
     "retrieved",
 ]
 
-# highlighted_trials.csv: the screening columns after what kind of record each row is.
-HIGHLIGHT_COLUMNS = ["record_type", *SCREENING_COLUMNS]
+# registered_trials.csv, in order.
+REGISTRATION_COLUMNS = [
+    "nct_id",
+    "title",
+    "status",
+    "phase",
+    "start_date",
+    "completion_date",
+    "enrollment",
+    "arms",
+    "design",
+    "comparator",
+    "established_treatments",
+    "relation_to_established",
+    "new_since_essay",
+    "highlight",
+    "highlight_reason",
+    "linked_pmids",
+    "registry_url",
+    "source",
+]
+
+# highlighted_trials.csv: publications and registrations together. `trial_id` is the NCT id
+# where one is known, so a registration and the papers reporting it count as one trial.
+HIGHLIGHT_COLUMNS = [
+    "record_type",
+    "trial_id",
+    *SCREENING_COLUMNS,
+    "status",
+    "phase",
+    "linked_pmids",
+    "registry_url",
+]
 
 SEARCH_LOG_COLUMNS = [
     "keyword",
@@ -69,14 +102,20 @@ def screening_rows(
     mechanisms: Mapping[str, list[str]],
     provenance: Mapping[str, tuple[str, str]],
     essay_notes: Mapping[str, str] | None = None,
+    registered_as: Mapping[str, list[str]] | None = None,
 ) -> list[dict]:
-    """One row per record, highlighted first, then newest; lists joined for a cell."""
+    """One row per record, highlighted first, then newest; lists joined for a cell.
+
+    `registered_as` adds the NCT ids of registrations that name the record as theirs.
+    """
     rows = []
     for record in records:
         pmid = record["pmid"]
         source, fetched_at = provenance.get(pmid, ("", ""))
         row = {column: record.get(column) for column in SCREENING_COLUMNS}
+        nct_ids = [*record.get("nct_ids", []), *(registered_as or {}).get(pmid, [])]
         row.update(
+            nct_ids=list(dict.fromkeys(nct_ids)),
             mechanisms=mechanisms.get(pmid, []),
             pubmed_url=PUBMED_URL.format(pmid=pmid),
             essay_note=(essay_notes or {}).get(pmid, ""),
@@ -92,8 +131,48 @@ def _screening_order(row: dict) -> tuple:
     return (row.get("highlight") == "true", row["pub_date"] or "", int(row["pmid"]))
 
 
-def highlighted_rows(rows: list[dict]) -> list[dict]:
-    return [dict(row, record_type="publication") for row in rows if row["highlight"] == "true"]
+def registration_rows(
+    registrations: Iterable[dict], reported_in: Mapping[str, list[str]] | None = None
+) -> list[dict]:
+    """One row per registration, highlighted first, then most recently started.
+
+    `reported_in` adds the PMIDs of publications that name the registration as theirs.
+    """
+    rows = []
+    for registration in registrations:
+        nct_id = registration["nct_id"]
+        pmids = [*registration.get("linked_pmids", []), *(reported_in or {}).get(nct_id, [])]
+        row = {column: registration.get(column) for column in REGISTRATION_COLUMNS}
+        row.update(
+            arms=arm_summary(registration),
+            linked_pmids=list(dict.fromkeys(pmids)),
+            registry_url=registration.get("url") or REGISTRY_URL.format(nct_id=nct_id),
+        )
+        rows.append({key: _cell(value) for key, value in row.items()})
+    rows.sort(key=lambda r: (r["highlight"] == "true", r["start_date"], r["nct_id"]), reverse=True)
+    return rows
+
+
+def highlighted_rows(publications: list[dict], registrations: list[dict]) -> list[dict]:
+    """Highlighted publications and registrations in one table, one `trial_id` per trial."""
+    rows = []
+    for row in publications:
+        if row["highlight"] == "true":
+            first_nct = row["nct_ids"].split(LIST_SEPARATOR)[0]
+            trial = first_nct or f"PMID:{row['pmid']}"
+            rows.append(dict(row, record_type="publication", trial_id=trial))
+    for row in registrations:
+        if row["highlight"] == "true":
+            rows.append(
+                dict(
+                    row,
+                    record_type="registration",
+                    trial_id=row["nct_id"],
+                    nct_ids=row["nct_id"],
+                    abstract="",
+                )
+            )
+    return rows
 
 
 def mechanism_rows(rows: list[dict], slug: str) -> list[dict]:

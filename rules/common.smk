@@ -18,6 +18,7 @@ def all_outputs():
     return [
         "results/search_log.csv",
         "results/screening/to_screen.csv",
+        "results/screening/registered_trials.csv",
         "results/references/essay_references.csv",
     ]
 

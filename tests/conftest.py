@@ -60,3 +60,22 @@ def standin(snapshot):
         server.citmatch_answers = answers
         yield server
         assert not server.errors, server.errors
+
+
+@pytest.fixture
+def ctgov_standin():
+    """A loopback ClinicalTrials.gov API v2 serving the bundled registrations."""
+    import json
+
+    from livescreen.registry import study_json, study_matches
+    from tests.ctgov_standin import CtgovStandIn
+
+    bundled = ROOT / "resources" / "snapshot" / "registered_trials.json"
+    studies = [study_json(item) for item in json.loads(bundled.read_text(encoding="utf-8"))]
+
+    def match(params, study):
+        return study_matches(study, params.get("query.cond", ""), params.get("query.intr", ""))
+
+    with CtgovStandIn(studies, match=match) as server:
+        yield server
+        assert not server.errors, server.errors

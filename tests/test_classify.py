@@ -783,3 +783,28 @@ REALISTIC = [
 def test_realistic_abstracts(vocab, title, abstract, types, pub_date, expected):
     out = run(vocab, title, abstract, types=types, pub_date=pub_date)
     assert (out["design"], out["relation_to_established"], out["highlight"]) == expected
+
+
+def test_registration_of_a_trial_still_recruiting_counts_as_current():
+    from livescreen.classify import classify, load_vocabulary, record_from_registration
+
+    registration = {
+        "nct_id": "NCT00000001",
+        "title": "MDMA-assisted cognitive processing therapy versus cognitive processing therapy",
+        "summary": "Randomized trial of MDMA combined with cognitive processing therapy (CPT) "
+        "compared with CPT alone for PTSD.",
+        "first_posted": "2020-01-15",
+        "start_date": "2020-06-01",
+        "arms": [
+            {"label": "MDMA + CPT", "type": "EXPERIMENTAL", "interventions": ["MDMA", "CPT"]},
+            {"label": "CPT alone", "type": "ACTIVE_COMPARATOR", "interventions": ["CPT"]},
+        ],
+    }
+    vocabulary = load_vocabulary({})
+    finished = classify(record_from_registration(registration), vocabulary, "2021-09-03")
+    assert not finished["new_since_essay"] and not finished["highlight"]
+    running = classify(
+        record_from_registration({**registration, "status": "RECRUITING"}), vocabulary, "2021-09-03"
+    )
+    assert running["new_since_essay"] and running["highlight"]
+    assert "still RECRUITING" in running["highlight_reason"]

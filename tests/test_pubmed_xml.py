@@ -816,3 +816,14 @@ def test_truncated_real_file_reports_last_good_pmid() -> None:
     assert seen == expected
     assert info.value.last_pmid == expected[-1]
     assert f"last PMID parsed: {expected[-1]}" in str(info.value)
+
+
+def test_nct_ids_written_in_the_abstract_are_collected():
+    xml = b"""<PubmedArticleSet><PubmedArticle><MedlineCitation><PMID>1</PMID><Article>
+    <ArticleTitle>A trial</ArticleTitle><Abstract><AbstractText>Registered at
+    ClinicalTrials.gov (NCT04030169) and nct 01211405.</AbstractText></Abstract>
+    <DataBankList><DataBank><DataBankName>ClinicalTrials.gov</DataBankName><AccessionNumberList>
+    <AccessionNumber>NCT04030169</AccessionNumber></AccessionNumberList></DataBank></DataBankList>
+    </Article></MedlineCitation></PubmedArticle></PubmedArticleSet>"""
+    (record,) = parse_articles(xml)
+    assert record["nct_ids"] == ["NCT04030169", "NCT01211405"]

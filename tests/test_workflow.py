@@ -24,13 +24,24 @@ PROJECT_FILES = ["Snakefile", "config.yaml", "rules", "scripts", "schemas", "env
 BATCH = 5
 
 
-@pytest.fixture
-def workdir(tmp_path):
+def copy_project(target, ctgov_url=None):
+    """The project's workflow files in `target`; the registry pointed at `ctgov_url`."""
     for name in PROJECT_FILES:
         source = ROOT / name
         copy = shutil.copytree if source.is_dir() else shutil.copy2
-        copy(source, tmp_path / name)
-    return tmp_path
+        copy(source, target / name)
+    if ctgov_url:
+        config = target / "config.yaml"
+        text = config.read_text(encoding="utf-8")
+        default = "ctgov_base_url: https://clinicaltrials.gov/api/v2/"
+        assert default in text
+        config.write_text(text.replace(default, f"ctgov_base_url: {ctgov_url}"), "utf-8")
+    return target
+
+
+@pytest.fixture
+def workdir(tmp_path, ctgov_standin):
+    return copy_project(tmp_path, ctgov_standin.base_url)
 
 
 def snakemake(workdir, *args, env=None, check=True):
@@ -102,7 +113,20 @@ def test_snapshot_run_writes_the_screening_table(workdir, raw_config):
     assert flags == sorted(flags, reverse=True)  # highlighted rows first
     screening = workdir / "results" / "screening"
     highlighted = csv_rows(screening / "highlighted_trials.csv")
-    assert [r["pmid"] for r in highlighted] == [r["pmid"] for r in rows if r["highlight"] == "true"]
+    publications = [r["pmid"] for r in highlighted if r["record_type"] == "publication"]
+    assert publications == [r["pmid"] for r in rows if r["highlight"] == "true"]
+    registered = csv_rows(screening / "registered_trials.csv")
+    assert len(registered) == 8
+    # the three bundled registrations of trials comparing or combining MDMA with CPT, massed
+    # PE and CBCT, all still recruiting (checked by hand against registered_trials.json)
+    expected = {"NCT05837845", "NCT05746572", "NCT06044675"}
+    assert {r["nct_id"] for r in registered if r["highlight"] == "true"} == expected
+    assert {r["trial_id"] for r in highlighted if r["record_type"] == "registration"} == expected
+    # linked both ways: MAPP1's registration lists its papers, and they show its NCT id
+    mapp1 = next(r for r in registered if r["nct_id"] == "NCT03537014")
+    assert "36815187" in mapp1["linked_pmids"].split("; ")
+    by_pmid = {r["pmid"]: r for r in rows}
+    assert "NCT03537014" in by_pmid["36815187"]["nct_ids"]
     for keyword in raw_config["keywords"]:
         slug = keyword["slug"]
         found = csv_rows(screening / "by_mechanism" / f"{slug}.csv")
@@ -127,10 +151,7 @@ def test_live_path_counts_requests_keeps_the_rate_and_matches_snapshot(
     assert len(standin.recorded("ecitmatch")) == 1  # all journal references in one request
     assert standin.max_requests_in_window(1.0) <= 3
 
-    offline = tmp_path_factory.mktemp("offline")
-    for name in PROJECT_FILES:
-        copy = shutil.copytree if (ROOT / name).is_dir() else shutil.copy2
-        copy(ROOT / name, offline / name)
+    offline = copy_project(tmp_path_factory.mktemp("offline"))
     snakemake(offline, "--config", "source=snapshot")
     assert without_source(table(workdir)) == without_source(table(offline))
 
@@ -140,14 +161,11 @@ def test_live_path_counts_requests_keeps_the_rate_and_matches_snapshot(
     assert standin.recorded("efetch") == []  # everything is in the store already
 
 
-def test_faults_leave_the_output_identical(workdir, standin, tmp_path_factory):
+def test_faults_leave_the_output_identical(workdir, standin, ctgov_standin, tmp_path_factory):
     snakemake(workdir, *live(standin))
     clean = table(workdir)
 
-    faulty = tmp_path_factory.mktemp("faulty")
-    for name in PROJECT_FILES:
-        copy = shutil.copytree if (ROOT / name).is_dir() else shutil.copy2
-        copy(ROOT / name, faulty / name)
+    faulty = copy_project(tmp_path_factory.mktemp("faulty"), ctgov_standin.base_url)
     standin.reset()
     standin.inject("esearch", "429", "500", "html200", "truncated", "reset", "esearch-error")
     standin.inject("efetch", "429", "503", "short", "truncated", "reset", "slow:3")

@@ -1,0 +1,29 @@
+rule registry_search:
+    output:
+        "results/registry/studies.json",
+    log:
+        "logs/registry_search.log",
+    conda:
+        "../envs/livescreen.yaml"
+    params:
+        day=SEARCH_DAY,
+        source=config["source"],
+        registry=config["registry"],
+    script:
+        "../scripts/registry_search.py"
+
+
+rule registrations:
+    input:
+        "results/registry/studies.json",
+    output:
+        "results/data/registrations.jsonl",
+    log:
+        "logs/registrations.log",
+    conda:
+        "../envs/livescreen.yaml"
+    params:
+        essay_date=config["essay_date"],
+        vocabulary=config.get("vocabulary", {}),
+    script:
+        "../scripts/registrations.py"

@@ -1,0 +1,26 @@
+"""Snakemake rule `registrations`: each registered study parsed and classified from its
+structured fields (arm types, interventions, phase, status, dates)."""
+
+from livescreen.classify import classify, load_vocabulary, record_from_registration
+from livescreen.logs import logged
+from livescreen.registry import parse_studies
+from livescreen.tables import read_json, write_jsonl
+
+config = snakemake.config
+with logged(snakemake.log[0]) as log:
+    search = read_json(snakemake.input[0])
+    vocabulary = load_vocabulary(config)
+    registrations = [
+        {
+            **registration,
+            **classify(record_from_registration(registration), vocabulary, config["essay_date"]),
+            "source": search["source"],
+        }
+        for registration in parse_studies(search["studies"])
+    ]
+    write_jsonl(snakemake.output[0], registrations)
+    log.info(
+        "%d registrations; %d highlighted",
+        len(registrations),
+        sum(r["highlight"] for r in registrations),
+    )

@@ -1,0 +1,20 @@
+"""Snakemake rule `registry_search`: ClinicalTrials.gov search -> results/registry/studies.json."""
+
+import datetime as dt
+
+from livescreen.logs import logged
+from livescreen.registry import open_registry
+from livescreen.tables import write_json
+
+with logged(snakemake.log[0]) as log:
+    registry = open_registry(snakemake.config)
+    result = registry.search_studies()
+    result["run_date"] = dt.date.today().isoformat()
+    log.info(
+        "%d studies in %d page(s), %d request(s) to %s",
+        result["total"],
+        result["pages"],
+        registry.requests_sent,
+        registry.label,
+    )
+    write_json(snakemake.output[0], result)
