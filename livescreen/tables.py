@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .classify import CLASSIFICATION_COLUMNS
+from .decisions import DECISION_COLUMNS, Decision
 from .registry import arm_summary
 
 PUBMED_URL = "https://pubmed.ncbi.nlm.nih.gov/{pmid}/"
@@ -24,9 +25,15 @@ REGISTRY_URL = "https://clinicaltrials.gov/study/{nct_id}"
 LIST_SEPARATOR = "; "
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
+# The reviewers' columns (livescreen.decisions) and the run-tracking columns
+# (livescreen.updates), in every screening table right after the record id.
+REVIEW_COLUMNS = [*DECISION_COLUMNS, "new_this_run"]
+TRACKING_COLUMNS = ["first_seen", "still_found", "conflict"]
+
 # to_screen.csv and every screening table, in order; README "Outputs" explains each column.
 SCREENING_COLUMNS = [
     "pmid",
+    *REVIEW_COLUMNS,
     "title",
     *CLASSIFICATION_COLUMNS,
     "year",
@@ -46,6 +53,7 @@ SCREENING_COLUMNS = [
     "retraction_notices",
     "errata",
     "essay_note",
+    *TRACKING_COLUMNS,
     "source",
     "retrieved",
 ]
@@ -53,6 +61,7 @@ SCREENING_COLUMNS = [
 # registered_trials.csv, in order.
 REGISTRATION_COLUMNS = [
     "nct_id",
+    *REVIEW_COLUMNS,
     "title",
     "status",
     "phase",
@@ -69,6 +78,7 @@ REGISTRATION_COLUMNS = [
     "highlight_reason",
     "linked_pmids",
     "registry_url",
+    *TRACKING_COLUMNS,
     "source",
 ]
 
@@ -151,6 +161,50 @@ def registration_rows(
         rows.append({key: _cell(value) for key, value in row.items()})
     rows.sort(key=lambda r: (r["highlight"] == "true", r["start_date"], r["nct_id"]), reverse=True)
     return rows
+
+
+def with_review(
+    rows: list[dict],
+    id_column: str,
+    shown: Mapping[str, Decision],
+    conflicts: Mapping[str, str],
+    seen: Mapping[str, dict],
+    run_time: str,
+) -> list[dict]:
+    """Rows with the decision shown for each record and when it was first seen."""
+    out = []
+    for row in rows:
+        record_id = row[id_column]
+        decision = shown.get(record_id)
+        first_seen = seen.get(record_id, {}).get("first_seen", run_time)
+        out.append(
+            {
+                **row,
+                **dict(
+                    zip(DECISION_COLUMNS, decision.values if decision else [""] * 4, strict=True)
+                ),
+                "new_this_run": _cell(first_seen == run_time),
+                "first_seen": first_seen,
+                "still_found": row.get("still_found") or "true",
+                "conflict": conflicts.get(record_id, ""),
+            }
+        )
+    return out
+
+
+def absent_rows(seen: Mapping[str, dict], found: set[str], record_type: str, id_column: str):
+    """Rows for records earlier runs showed and this run did not find: kept, with their
+    decisions, and flagged, so no decision drops out of view."""
+    return [
+        {
+            id_column: record_id,
+            "title": entry["title"],
+            "still_found": "false",
+            "highlight": "false",
+        }
+        for record_id, entry in sorted(seen.items())
+        if entry["record_type"] == record_type and record_id not in found
+    ]
 
 
 def highlighted_rows(publications: list[dict], registrations: list[dict]) -> list[dict]:

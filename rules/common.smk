@@ -17,8 +17,7 @@ SEARCH_DAY = dt.date.today().isoformat()
 def all_outputs():
     return [
         "results/search_log.csv",
-        "results/screening/to_screen.csv",
-        "results/screening/registered_trials.csv",
+        "results/screening/tables.json",
         "results/references/essay_references.csv",
     ]
 

@@ -4,15 +4,11 @@ rule screening_tables:
         registrations="results/data/registrations.jsonl",
         searches=search_results,
         references="results/references/essay_references.json",
+        registry="results/registry/studies.json",
     output:
-        to_screen="results/screening/to_screen.csv",
-        highlighted="results/screening/highlighted_trials.csv",
-        registered="results/screening/registered_trials.csv",
-        by_mechanism=expand(
-            "results/screening/by_mechanism/{keyword}.csv", keyword=KEYWORDS
-        ),
-        essay_matches="results/screening/essay_matches.csv",
-        possible="results/screening/possible_essay_matches.csv",
+        # The tables themselves are not declared: Snakemake deletes a job's outputs before
+        # it runs, and with them the decisions reviewers typed into the tables.
+        manifest="results/screening/tables.json",
     log:
         "logs/screening_tables.log",
     conda:
@@ -20,5 +16,8 @@ rule screening_tables:
     params:
         store=STORE,
         keywords=KEYWORDS,
+        screening="results/screening",
+        runs="results/runs",
+        decisions=config["decisions"],
     script:
         "../scripts/tables.py"

@@ -5,6 +5,7 @@ code path with another base URL), with faults injected and the rate limit measur
 """
 
 import csv
+import io
 import math
 import os
 import shutil
@@ -72,12 +73,13 @@ def table(workdir):
     return (workdir / "results" / "screening" / "to_screen.csv").read_text(encoding="utf-8-sig")
 
 
+VOLATILE = {"first_seen", "source", "retrieved"}  # when and from where, not what
+
+
 def without_source(text):
-    """to_screen.csv minus the two columns that say where and when records came from."""
-    lines = []
-    for line in text.splitlines():
-        lines.append(line.rsplit(",", 2)[0])
-    return lines
+    """to_screen.csv without the columns that say where and when records came from."""
+    rows = csv.DictReader(io.StringIO(text, newline=""))
+    return [{k: v for k, v in row.items() if k not in VOLATILE} for row in rows]
 
 
 def unique_pmids(workdir):
@@ -159,6 +161,7 @@ def test_live_path_counts_requests_keeps_the_rate_and_matches_snapshot(
     snakemake(workdir, "--forcerun", "search", *live(standin))
     assert len(standin.recorded("esearch")) == keywords
     assert standin.recorded("efetch") == []  # everything is in the store already
+    assert standin.recorded("ecitmatch") == []  # the references did not change
 
 
 def test_faults_leave_the_output_identical(workdir, standin, ctgov_standin, tmp_path_factory):
@@ -170,7 +173,7 @@ def test_faults_leave_the_output_identical(workdir, standin, ctgov_standin, tmp_
     standin.inject("esearch", "429", "500", "html200", "truncated", "reset", "esearch-error")
     standin.inject("efetch", "429", "503", "short", "truncated", "reset", "slow:3")
     snakemake(faulty, *live(standin))
-    assert table(faulty) == clean
+    assert without_source(table(faulty)) == without_source(clean)
     assert standin.pending_faults("esearch") == standin.pending_faults("efetch") == []
     assert standin.max_requests_in_window(1.0) <= 3
 
@@ -203,3 +206,87 @@ def test_api_key_never_reaches_logs_outputs_or_snakemake_metadata(workdir, stand
     for path in workdir.rglob("*"):
         if path.is_file():
             assert key.encode() not in path.read_bytes(), path
+
+
+def edit_csv_like_excel_in_europe(path, decisions):
+    """Rewrite a table as Excel does in a European locale: ';' delimiter, no BOM, ANSI."""
+    rows = csv_rows(path)
+    for row in rows:
+        row.update(decisions.get(row.get("pmid") or row.get("nct_id"), {}))
+    with open(path, "w", encoding="cp1252", errors="replace", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), delimiter=";")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def edit_workbook(path, sheet, record_id, decision):
+    from openpyxl import load_workbook
+
+    book = load_workbook(path)
+    ws = book[sheet]
+    header = [cell.value for cell in ws[1]]
+    id_col = header.index("pmid" if "pmid" in header else "nct_id") + 1
+    for row in range(2, ws.max_row + 1):
+        if str(ws.cell(row, id_col).value) == record_id:
+            ws.cell(row, header.index("decision") + 1).value = decision
+    book.save(path)
+
+
+def decisions_in(path, id_column="pmid"):
+    return {row[id_column]: row["decision"] for row in csv_rows(path) if row["decision"]}
+
+
+def test_decisions_survive_reruns_a_deleted_results_folder_and_bad_edits(workdir):
+    screening = workdir / "results" / "screening"
+    snakemake(workdir, "--config", "source=snapshot")
+    first, second = [row["pmid"] for row in csv_rows(screening / "to_screen.csv")][:2]
+
+    # a reviewer decides in the CSV (saved by Excel, European locale) and in the workbook
+    edit_csv_like_excel_in_europe(
+        screening / "to_screen.csv",
+        {first: {"decision": "Include", "reviewer": "AB", "notes": "MDMA vs placebo; keep"}},
+    )
+    edit_workbook(screening / "screening.xlsx", "Registered trials", "NCT05837845", "include")
+    edit_workbook(screening / "screening.xlsx", "To screen", second, "exclude")
+    snakemake(workdir, "--forcerun", "search", "--config", "source=snapshot")
+    expected = {first: "include", second: "exclude"}
+    assert decisions_in(screening / "to_screen.csv") == expected
+    assert decisions_in(screening / "registered_trials.csv", "nct_id") == {"NCT05837845": "include"}
+    row = next(r for r in csv_rows(screening / "to_screen.csv") if r["pmid"] == first)
+    assert (row["reviewer"], row["notes"], row["new_this_run"]) == (
+        "AB",
+        "MDMA vs placebo; keep",
+        "false",
+    )
+    store = workdir / "decisions" / "decisions.csv"
+    assert len(csv_rows(store)) == 3
+
+    # deleting results/ loses nothing
+    shutil.rmtree(workdir / "results")
+    snakemake(workdir, "--config", "source=snapshot")
+    assert decisions_in(screening / "to_screen.csv") == expected
+    assert len(csv_rows(store)) == 3
+
+    # two sources disagree: both kept, reported, the decision shown blank until settled
+    edit_csv_like_excel_in_europe(screening / "to_screen.csv", {first: {"decision": "maybe"}})
+    edit_workbook(screening / "screening.xlsx", "To screen", first, "exclude")
+    snakemake(workdir, "--forcerun", "search", "--config", "source=snapshot")
+    conflicts = csv_rows(screening / "decision_conflicts.csv")
+    assert sorted(c["decision"] for c in conflicts) == ["exclude", "maybe"]
+    assert {c["decision_before"] for c in conflicts} == {"include"}
+    assert first not in decisions_in(screening / "to_screen.csv")
+
+    # an edit that cannot be read stops the run before anything is rewritten
+    edit_csv_like_excel_in_europe(screening / "to_screen.csv", {second: {"decision": "nope"}})
+
+    def tables():  # the manifest is Snakemake's output: removed when the job fails
+        return {p: p.read_bytes() for p in screening.rglob("*.*") if p.name != "tables.json"}
+
+    before = tables()
+    store_before = store.read_bytes()
+    result = snakemake(workdir, "--forcerun", "search", "--config", "source=snapshot", check=False)
+    assert result.returncode != 0
+    log = (workdir / "logs" / "screening_tables.log").read_text()
+    assert "to_screen.csv, row" in log and f"pmid {second}" in log and "'nope'" in log
+    assert tables() == before
+    assert store.read_bytes() == store_before

@@ -1,0 +1,446 @@
+import datetime as dt
+import shutil
+import subprocess
+
+import openpyxl
+import pytest
+
+from livescreen.errors import LivescreenError
+from livescreen.workbook import (
+    MAX_WIDTH,
+    MIN_WIDTH,
+    DecisionFileError,
+    Sheet,
+    cell_text,
+    doi_url,
+    http_url,
+    read_workbook_decisions,
+    write_workbook,
+)
+
+DECISIONS = ["decision", "exclusion_reason", "reviewer", "notes"]
+LONG_ABSTRACT = "MDMA-assisted therapy reduced CAPS-5 scores. " * 60
+FORMULAS = ['=HYPERLINK("http://evil.example","x")', "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"]
+
+
+def screening_sheet() -> Sheet:
+    rows = [
+        {
+            "pmid": "38000001",
+            "title": "A randomised trial of MDMA-assisted therapy for PTSD",
+            "highlight": "true",
+            "highlight_reason": "randomised; compares with an established treatment",
+            "doi": "10.1038/s41591-021-01336-3",
+            "pubmed_url": "https://pubmed.ncbi.nlm.nih.gov/38000001/",
+            "abstract": LONG_ABSTRACT,
+        },
+        {
+            "pmid": "38000002",
+            "title": FORMULAS[0],
+            "highlight": "false",
+            "highlight_reason": "",
+            "doi": "not a doi",
+            "pubmed_url": "javascript:alert(1)",
+            "abstract": "bell\x07 and null\x00 removed",
+            "notes": "#N/A",
+        },
+        {
+            "pmid": "38000003",
+            "title": "; ".join(FORMULAS[1:]),
+            "highlight": "",
+            "doi": "doi:10.1000/a<b>#c",
+            "pubmed_url": "file:///etc/passwd",
+            "abstract": "",
+            "decision": "=1+1",
+        },
+    ]
+    for index, value in enumerate(FORMULAS[1:], start=4):
+        rows.append({"pmid": str(38000000 + index), "title": value, "highlight": "false"})
+    return Sheet(
+        name="To screen",
+        columns=[
+            "pmid",
+            "title",
+            "highlight",
+            "highlight_reason",
+            "doi",
+            "pubmed_url",
+            "abstract",
+            *DECISIONS,
+        ],
+        rows=rows,
+        link_columns={"doi": "doi", "pubmed_url": "url"},
+        highlight_column="highlight",
+    )
+
+
+def registry_sheet() -> Sheet:
+    return Sheet(
+        name="Registered trials",
+        columns=["nct_id", "title", "registry_url", "highlight", *DECISIONS],
+        rows=[
+            {
+                "nct_id": "NCT04077437",
+                "title": "MDMA vs placebo",
+                "registry_url": "https://clinicaltrials.gov/study/NCT04077437",
+                "highlight": "true",
+            }
+        ],
+        link_columns={"registry_url": "url"},
+        highlight_column="highlight",
+    )
+
+
+def essay_sheet() -> Sheet:
+    return Sheet(
+        name="Essay matches",
+        columns=["record_type", "pmid", "title"],
+        rows=[{"record_type": "publication", "pmid": "1", "title": "Cited"}],
+    )
+
+
+@pytest.fixture
+def workbook_path(tmp_path):
+    path = tmp_path / "screening.xlsx"
+    write_workbook(path, [screening_sheet(), registry_sheet(), essay_sheet()])
+    return path
+
+
+@pytest.fixture
+def book(workbook_path):
+    return openpyxl.load_workbook(workbook_path)
+
+
+def column_cells(ws, header: str):
+    index = [cell.value for cell in ws[1]].index(header) + 1
+    return [ws.cell(row=r, column=index) for r in range(2, ws.max_row + 1)]
+
+
+def test_one_sheet_per_table_with_bold_frozen_header_and_autofilter(book):
+    assert book.sheetnames == ["To screen", "Registered trials", "Essay matches"]
+    screening, registry, essay = book.worksheets
+    assert all(cell.font.b for cell in screening[1])
+    assert screening.freeze_panes == "B2"  # id column first: kept in view too
+    assert registry.freeze_panes == "B2"
+    assert essay.freeze_panes == "A2"  # first column is not an id
+    assert screening.auto_filter.ref == "A1:K9"
+    assert registry.auto_filter.ref == "A1:H2"
+    assert essay.auto_filter.ref == "A1:C2"
+
+
+def test_links_are_real_hyperlinks_for_http_urls_and_dois_only(book):
+    ws = book["To screen"]
+    urls = column_cells(ws, "pubmed_url")
+    assert urls[0].hyperlink.target == "https://pubmed.ncbi.nlm.nih.gov/38000001/"
+    assert urls[0].value == "https://pubmed.ncbi.nlm.nih.gov/38000001/"
+    assert urls[0].style == "Hyperlink"
+    for cell in urls[1:3]:  # javascript: and file: are shown, never linked
+        assert cell.hyperlink is None
+        assert cell.style == "Normal"
+    assert urls[1].value == "javascript:alert(1)"
+    dois = column_cells(ws, "doi")
+    assert dois[0].value == "10.1038/s41591-021-01336-3"
+    assert dois[0].hyperlink.target == "https://doi.org/10.1038/s41591-021-01336-3"
+    assert dois[1].hyperlink is None
+    assert dois[2].hyperlink.target == "https://doi.org/10.1000/a%3Cb%3E%23c"
+    registry = book["Registered trials"]
+    link = column_cells(registry, "registry_url")[0]
+    assert link.hyperlink.target == "https://clinicaltrials.gov/study/NCT04077437"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "javascript:alert(1)",
+        "file:///etc/passwd",
+        "ftp://x.org/a",
+        "http://",
+        "https://a b.org",
+        "data:text/html,x",
+        "vbscript:x",
+        "HTTPS://",
+    ],
+)
+def test_only_http_urls_qualify(text):
+    assert http_url(text) is None
+
+
+def test_http_url_and_doi_url():
+    assert http_url(" HTTPS://Example.org/x?a=1#f ") == "HTTPS://Example.org/x?a=1#f"
+    assert doi_url("https://doi.org/10.1000/xyz") == "https://doi.org/10.1000/xyz"
+    assert doi_url("10.1000") is None
+    assert doi_url("javascript:10.1000/x") is None
+
+
+def test_highlighted_rows_are_shaded_across_the_row(book):
+    ws = book["To screen"]
+    shaded = [
+        r for r in range(2, ws.max_row + 1) if ws.cell(row=r, column=1).fill.fill_type == "solid"
+    ]
+    assert shaded == [2]
+    for cell in ws[2]:
+        assert cell.fill.fill_type == "solid"
+        assert cell.fill.fgColor.rgb == "FFFFF2CC"
+    assert all(cell.fill.fill_type is None for cell in ws[3])
+    registry = book["Registered trials"]
+    assert all(cell.fill.fill_type == "solid" for cell in registry[2])
+
+
+def test_decision_drop_down_covers_every_data_row(book):
+    for name, last in (("To screen", 9), ("Registered trials", 2)):
+        ws = book[name]
+        [validation] = ws.data_validations.dataValidation
+        decision_cells = column_cells(ws, "decision")
+        letter = decision_cells[0].column_letter
+        assert validation.type == "list"
+        assert validation.formula1 == '"include,exclude,maybe"'
+        assert validation.allow_blank
+        assert validation.showErrorMessage
+        assert len(decision_cells) == last - 1
+        assert all(cell.coordinate in validation.sqref for cell in decision_cells)
+        assert f"{letter}1" not in validation.sqref
+        assert f"{letter}{last + 1}" not in validation.sqref
+    assert book["Essay matches"].data_validations.dataValidation == []
+
+
+def test_column_widths_are_bounded_and_long_columns_wrap(book):
+    ws = book["To screen"]
+    widths = {header.value: ws.column_dimensions[header.column_letter].width for header in ws[1]}
+    assert all(MIN_WIDTH <= width <= MAX_WIDTH for width in widths.values())
+    assert widths["abstract"] == MAX_WIDTH
+    assert widths["pmid"] == MIN_WIDTH
+    assert widths["highlight_reason"] > len("highlight_reason")
+    assert column_cells(ws, "abstract")[0].alignment.wrap_text
+    assert not column_cells(ws, "pmid")[0].alignment.wrap_text
+
+
+def test_formula_looking_values_are_text_cells_holding_the_original(book):
+    ws = book["To screen"]
+    cells = {cell.value: cell for row in ws.iter_rows(min_row=2) for cell in row if cell.value}
+    for value in [*FORMULAS, "#N/A", "=1+1"]:
+        assert cells[value].data_type == "s", value
+    titles = [cell.value for cell in column_cells(ws, "title")]
+    assert titles[1] == FORMULAS[0]
+    assert titles[3:] == FORMULAS[1:]
+
+
+def test_illegal_control_characters_are_removed(book):
+    ws = book["To screen"]
+    assert column_cells(ws, "abstract")[1].value == "bell and null removed"
+
+
+def test_written_atomically_and_replaces_the_old_file(tmp_path):
+    path = tmp_path / "screening.xlsx"
+    write_workbook(path, [essay_sheet()])
+    write_workbook(path, [registry_sheet()])
+    assert [p.name for p in tmp_path.iterdir()] == ["screening.xlsx"]
+    assert openpyxl.load_workbook(path).sheetnames == ["Registered trials"]
+    with pytest.raises(ValueError, match="used twice"):
+        write_workbook(path, [essay_sheet(), essay_sheet()])
+    assert [p.name for p in tmp_path.iterdir()] == ["screening.xlsx"]
+
+
+@pytest.mark.parametrize("name", ["", "x" * 32, "a/b", "a[1]", "'quoted'"])
+def test_bad_sheet_names_are_refused(tmp_path, name):
+    with pytest.raises(ValueError, match="sheet name"):
+        write_workbook(tmp_path / "x.xlsx", [Sheet(name=name, columns=["pmid"], rows=[])])
+
+
+def test_empty_sheet_has_header_only(tmp_path):
+    path = tmp_path / "x.xlsx"
+    write_workbook(path, [Sheet(name="Highlighted", columns=["record_type", *DECISIONS], rows=[])])
+    ws = openpyxl.load_workbook(path)["Highlighted"]
+    assert ws.max_row == 1
+    assert ws.auto_filter.ref == "A1:E1"
+    assert ws.data_validations.dataValidation == []
+
+
+def test_decisions_round_trip_after_a_reviewer_edits_the_workbook(workbook_path):
+    book = openpyxl.load_workbook(workbook_path)
+    ws = book["To screen"]
+    headers = [cell.value for cell in ws[1]]
+    ws.cell(row=7, column=headers.index("decision") + 1, value="exclude")
+    ws.cell(row=4, column=headers.index("exclusion_reason") + 1, value="not MDMA")
+    ws.cell(row=4, column=headers.index("reviewer") + 1, value="SK")
+    ws.cell(row=5, column=1, value=38000004)  # a PMID retyped as a number
+    ws.cell(row=5, column=headers.index("decision") + 1, value="include")
+    ws.cell(row=6, column=1, value=38000005.0)
+    registry = book["Registered trials"]
+    registry["E2"] = "maybe"
+    notes = book.create_sheet("My notes")
+    notes.append(["what", "todo"])
+    notes.append(["ask Sami about 38000002", "later"])
+    book.save(workbook_path)
+
+    rows = read_workbook_decisions(workbook_path)
+    by_place = {(row["sheet"], row["row"]): row for row in rows}
+    assert by_place[("To screen", 4)] == {
+        "sheet": "To screen",
+        "row": 4,
+        "record_id": "38000003",
+        "decision": "=1+1",  # read back as typed; checking values is the caller's job
+        "exclusion_reason": "not MDMA",
+        "reviewer": "SK",
+        "notes": "",
+    }
+    assert by_place[("To screen", 3)]["notes"] == "#N/A"
+    assert by_place[("To screen", 7)]["decision"] == "exclude"
+    assert by_place[("To screen", 5)]["record_id"] == "38000004"
+    assert by_place[("To screen", 5)]["decision"] == "include"
+    assert by_place[("To screen", 6)]["record_id"] == "38000005"
+    assert by_place[("Registered trials", 2)]["record_id"] == "NCT04077437"
+    assert by_place[("Registered trials", 2)]["decision"] == "maybe"
+    # "My notes" has no id column; "Essay matches" has ids but no decision columns.
+    assert {row["sheet"] for row in rows} == {"To screen", "Registered trials"}
+    assert len([row for row in rows if row["sheet"] == "To screen"]) == 8
+
+
+def test_sheet_missing_some_decision_columns_is_an_error(workbook_path):
+    book = openpyxl.load_workbook(workbook_path)
+    book["Registered trials"]["H1"] = None  # "notes" deleted
+    book["Registered trials"]["G1"] = "Reviewer name"  # "reviewer" renamed
+    book.save(workbook_path)
+    with pytest.raises(DecisionFileError) as caught:
+        read_workbook_decisions(workbook_path)
+    assert str(caught.value) == (
+        "screening.xlsx, sheet 'Registered trials': columns 'reviewer', 'notes' are missing "
+        "(renamed or deleted?)"
+    )
+
+
+def test_duplicated_decision_column_is_an_error(workbook_path):
+    book = openpyxl.load_workbook(workbook_path)
+    book["Registered trials"]["B1"] = "Decision"
+    book.save(workbook_path)
+    with pytest.raises(DecisionFileError, match="'decision' appears more than once"):
+        read_workbook_decisions(workbook_path)
+
+
+def test_renamed_decision_column_names_file_sheet_and_column(workbook_path):
+    book = openpyxl.load_workbook(workbook_path)
+    del book["Essay matches"]
+    ws = book["To screen"]
+    for cell in ws[1]:
+        if cell.value == "decision":
+            cell.value = "my decision"
+    book.save(workbook_path)
+    with pytest.raises(DecisionFileError) as caught:
+        read_workbook_decisions(workbook_path)
+    assert str(caught.value) == (
+        "screening.xlsx, sheet 'To screen': column 'decision' is missing (renamed or deleted?)"
+    )
+    assert isinstance(caught.value, LivescreenError)
+    assert isinstance(caught.value, ValueError)
+
+
+def test_renamed_id_column_is_an_error_not_a_skipped_sheet(workbook_path):
+    book = openpyxl.load_workbook(workbook_path)
+    del book["Essay matches"]
+    book["Registered trials"]["A1"] = "trial"
+    book.save(workbook_path)
+    with pytest.raises(DecisionFileError, match="sheet 'Registered trials': .*no id column"):
+        read_workbook_decisions(workbook_path)
+
+
+def test_headers_match_ignoring_case_and_spaces(tmp_path):
+    path = tmp_path / "d.xlsx"
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.append([" PMID ", "Decision", "Exclusion_Reason", "reviewer", "notes"])
+    ws.append([123, " include ", None, None, None])
+    ws.append([None, None, None, None, None])
+    ws.append([None, None, None, None, None])
+    ws["A6"] = "456"  # rows 4 and 5 blank: row numbers still count them
+    book.save(path)
+    rows = read_workbook_decisions(path)
+    assert [(row["row"], row["record_id"], row["decision"]) for row in rows] == [
+        (2, "123", "include"),
+        (6, "456", ""),
+    ]
+
+
+def test_sheet_without_id_column_is_skipped(tmp_path):
+    path = tmp_path / "d.xlsx"
+    book = openpyxl.Workbook()
+    book.active.append(["thoughts", "owner"])
+    book.active.append(["re-check the highlighted trials", "SK"])
+    book.create_sheet("Empty")
+    book.save(path)
+    assert read_workbook_decisions(path) == []
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"not a zip at all", b"PK\x03\x04 truncated", b""],
+)
+def test_corrupt_file_is_a_decision_file_error(tmp_path, content):
+    path = tmp_path / "screening.xlsx"
+    path.write_bytes(content)
+    with pytest.raises(DecisionFileError, match=r"^screening\.xlsx cannot be read as an Excel"):
+        read_workbook_decisions(path)
+
+
+def test_truncated_workbook_is_a_decision_file_error(workbook_path):
+    data = workbook_path.read_bytes()
+    workbook_path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(DecisionFileError, match="cannot be read as an Excel workbook"):
+        read_workbook_decisions(workbook_path)
+
+
+def test_csv_renamed_or_missing_file_is_a_decision_file_error(tmp_path):
+    csv_path = tmp_path / "screening.csv"
+    csv_path.write_text("pmid,decision\n1,include\n", encoding="utf-8")
+    with pytest.raises(DecisionFileError, match=r"^screening\.csv cannot be read"):
+        read_workbook_decisions(csv_path)
+    with pytest.raises(DecisionFileError, match="does not exist"):
+        read_workbook_decisions(tmp_path / "missing.xlsx")
+
+
+def test_libreoffice_opens_the_workbook(workbook_path, tmp_path):
+    office = shutil.which("soffice") or shutil.which("libreoffice")
+    if office is None:
+        pytest.skip("LibreOffice is not installed")
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [
+            office,
+            f"-env:UserInstallation=file://{tmp_path / 'profile'}",
+            "--headless",
+            "--convert-to",
+            "csv",
+            "--outdir",
+            str(out),
+            str(workbook_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr
+    csv_text = (out / "screening.csv").read_text(encoding="utf-8", errors="replace")
+    assert "38000001" in csv_text
+    assert "HYPERLINK" in csv_text  # shown as text, not evaluated
+
+
+def test_overlong_text_is_cut_to_what_a_cell_holds(tmp_path):
+    path = tmp_path / "x.xlsx"
+    write_workbook(
+        path, [Sheet(name="Long", columns=["abstract"], rows=[{"abstract": "a" * 40000}])]
+    )
+    assert openpyxl.load_workbook(path)["Long"]["A2"].value == "a" * 32767
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (None, ""),
+        (12345678, "12345678"),
+        (12345678.0, "12345678"),
+        (1.5, "1.5"),
+        (True, "true"),
+        (" exclude ", "exclude"),
+        (dt.datetime(2026, 1, 2), "2026-01-02"),
+    ],
+)
+def test_cell_values_read_back_as_text(value, text):
+    assert cell_text(value) == text
