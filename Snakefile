@@ -7,6 +7,9 @@ min_version("9.0")
 configfile: "config.yaml"
 
 
+report: "report/workflow.rst"
+
+
 include: "rules/common.smk"
 include: "rules/search.smk"
 include: "rules/fetch.smk"
@@ -14,6 +17,7 @@ include: "rules/references.smk"
 include: "rules/classify.smk"
 include: "rules/registry.smk"
 include: "rules/tables.smk"
+include: "rules/report.smk"
 
 
 rule all:

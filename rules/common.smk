@@ -18,6 +18,7 @@ def all_outputs():
     return [
         "results/search_log.csv",
         "results/screening/tables.json",
+        "results/report/search_documentation.html",
         "results/references/essay_references.csv",
     ]
 
