@@ -21,7 +21,16 @@ from tests.conftest import ROOT
 pytestmark = pytest.mark.workflow
 
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
-PROJECT_FILES = ["Snakefile", "config.yaml", "rules", "scripts", "schemas", "envs", "resources"]
+PROJECT_FILES = [
+    "Snakefile",
+    "config.yaml",
+    "rules",
+    "scripts",
+    "schemas",
+    "envs",
+    "resources",
+    "report",
+]
 BATCH = 5
 
 
@@ -129,6 +138,12 @@ def test_snapshot_run_writes_the_screening_table(workdir, raw_config):
     assert "36815187" in mapp1["linked_pmids"].split("; ")
     by_pmid = {r["pmid"]: r for r in rows}
     assert "NCT03537014" in by_pmid["36815187"]["nct_ids"]
+
+    # the workflow's report builds, with the search documentation in it
+    snakemake(workdir, "--report", "results/report.html", "--config", "source=snapshot")
+    assert (workdir / "results" / "report.html").stat().st_size > 100_000
+    documentation = (workdir / "results" / "report" / "search_documentation.html").read_text()
+    assert all(keyword["slug"] in documentation for keyword in raw_config["keywords"])
     for keyword in raw_config["keywords"]:
         slug = keyword["slug"]
         found = csv_rows(screening / "by_mechanism" / f"{slug}.csv")
