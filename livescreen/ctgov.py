@@ -34,8 +34,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .errors import BadResponse, QueryError, RemoteError
-from .http import PoliteClient, excerpt_of, looks_like_html
-from .ratelimit import SharedRateLimiter
+from .http import OverHttp, PoliteClient, excerpt_of, looks_like_html
 
 DEFAULT_CTGOV_URL = "https://clinicaltrials.gov/api/v2/"
 DEFAULT_PAGE_SIZE = 100
@@ -54,7 +53,7 @@ class StudiesPage:
     nct_ids: list[str] = field(default_factory=list)
 
 
-class CtgovClient:
+class CtgovClient(OverHttp):
     """ClinicalTrials.gov API v2 over HTTP, polite across every process on this machine."""
 
     source = "ctgov"
@@ -86,18 +85,6 @@ class CtgovClient:
             timeout=config.get("timeout", 30),
             max_retries=config.get("max_retries", 6),
         )
-
-    @property
-    def base_url(self) -> str:
-        return self.http.base_url
-
-    @property
-    def limiter(self) -> SharedRateLimiter:
-        return self.http.limiter
-
-    @property
-    def requests_sent(self) -> int:
-        return self.http.requests_sent
 
     @property
     def label(self) -> str:

@@ -22,8 +22,7 @@ from typing import TypeVar
 from lxml import etree
 
 from .errors import BadResponse, QueryError, ServiceUnavailable
-from .http import PoliteClient, excerpt_of, looks_like_html
-from .ratelimit import SharedRateLimiter
+from .http import OverHttp, PoliteClient, excerpt_of, looks_like_html
 
 DEFAULT_BASE_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
 API_KEY_ENV = "NCBI_API_KEY"
@@ -68,7 +67,7 @@ class CitationMatch:
     detail: str = ""  # NCBI's text after the status, e.g. "INVALID_JOURNAL"
 
 
-class EutilsClient:
+class EutilsClient(OverHttp):
     """E-utilities over HTTP, polite across every process that shares this machine."""
 
     source = "pubmed"
@@ -101,18 +100,6 @@ class EutilsClient:
             timeout=config.get("timeout", 30),
             max_retries=config.get("max_retries", 6),
         )
-
-    @property
-    def base_url(self) -> str:
-        return self.http.base_url
-
-    @property
-    def limiter(self) -> SharedRateLimiter:
-        return self.http.limiter
-
-    @property
-    def requests_sent(self) -> int:
-        return self.http.requests_sent
 
     @property
     def label(self) -> str:

@@ -134,6 +134,24 @@ class PoliteClient:
             raise
 
 
+class OverHttp:
+    """What a client built on a `PoliteClient` (its `http`) tells the pipeline about itself."""
+
+    http: PoliteClient
+
+    @property
+    def base_url(self) -> str:
+        return self.http.base_url
+
+    @property
+    def limiter(self) -> SharedRateLimiter:
+        return self.http.limiter
+
+    @property
+    def requests_sent(self) -> int:
+        return self.http.requests_sent
+
+
 def check_status(response: requests.Response) -> None:
     """Raise the right error for a non-200 answer or an HTML page served with 200."""
     status = response.status_code
