@@ -16,7 +16,6 @@ rule screening_tables:
     params:
         store=STORE,
         keywords=KEYWORDS,
-        screening="results/screening",
         runs="results/runs",
         decisions=config["decisions"],
     script:

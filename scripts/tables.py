@@ -52,7 +52,7 @@ from livescreen.workbook import Sheet, write_workbook
 
 config = snakemake.config
 params = snakemake.params
-screening = Path(params.screening)
+screening = Path(snakemake.output.manifest).parent  # the tables sit beside their manifest
 decisions = Path(config["decisions"])
 paths = {
     "to_screen": screening / "to_screen.csv",
