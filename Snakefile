@@ -17,6 +17,7 @@ include: "rules/references.smk"
 include: "rules/classify.smk"
 include: "rules/registry.smk"
 include: "rules/tables.smk"
+include: "rules/export.smk"
 include: "rules/report.smk"
 
 

@@ -19,6 +19,8 @@ def all_outputs():
         "results/search_log.csv",
         "results/screening/tables.json",
         "results/report/search_documentation.html",
+        "results/screening/to_screen.ris",
+        "results/screening/highlighted_trials.ris",
         "results/references/essay_references.csv",
     ]
 

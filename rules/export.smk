@@ -1,0 +1,14 @@
+rule ris:
+    input:
+        records="results/data/classified.jsonl",
+        registrations="results/data/registrations.jsonl",
+        manifest="results/screening/tables.json",
+    output:
+        to_screen="results/screening/to_screen.ris",
+        highlighted="results/screening/highlighted_trials.ris",
+    log:
+        "logs/ris.log",
+    conda:
+        "../envs/livescreen.yaml"
+    script:
+        "../scripts/ris.py"
