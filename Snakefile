@@ -18,6 +18,7 @@ include: "rules/classify.smk"
 include: "rules/registry.smk"
 include: "rules/tables.smk"
 include: "rules/export.smk"
+include: "rules/prisma.smk"
 include: "rules/report.smk"
 
 

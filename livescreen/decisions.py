@@ -58,14 +58,26 @@ class Decision:
 # -- reading edited tables ---------------------------------------------------------------
 
 
+def read_spreadsheet_csv(path: str | Path) -> tuple[list[str], list[tuple[int, dict]]]:
+    """(header, [(row number, row)]) of a CSV as Excel or LibreOffice may have saved it:
+    UTF-8 with or without a byte-order mark, or Windows-1252; `,` or `;` between cells; any
+    line ends. Row numbers are the spreadsheet's (the header is row 1)."""
+    path = Path(path)
+    text = _decode(path.read_bytes(), path)
+    reader = csv.DictReader(io.StringIO(text, newline=""), dialect=_dialect(text))
+    header = [name.strip() for name in reader.fieldnames or []]
+    reader.fieldnames = header
+    rows = [
+        (number, {k: (v or "").strip() for k, v in row.items() if k is not None})
+        for number, row in enumerate(reader, start=2)
+    ]
+    return header, rows
+
+
 def read_csv_decisions(path: str | Path) -> list[Decision]:
     """Decisions in a screening CSV as a spreadsheet may have saved it."""
     path = Path(path)
-    text = _decode(path.read_bytes(), path)
-    dialect = _dialect(text)
-    reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect)
-    header = [name.strip() for name in reader.fieldnames or []]
-    reader.fieldnames = header
+    header, rows = read_spreadsheet_csv(path)
     id_column = next((c for c in ID_COLUMNS if c in header), None)
     missing = [c for c in DECISION_COLUMNS if c not in header]
     if id_column is None or missing:
@@ -74,12 +86,8 @@ def read_csv_decisions(path: str | Path) -> list[Decision]:
             f"{path.name}: column(s) {', '.join(absent)} missing from the header "
             "(renamed or deleted?); restore the header row as livescreen wrote it"
         )
-    decisions = []
-    for number, row in enumerate(reader, start=2):  # the header is row 1
-        decision = decision_from_row(row, id_column, path.name, number)
-        if decision is not None:
-            decisions.append(decision)
-    return decisions
+    decisions = (decision_from_row(row, id_column, path.name, n) for n, row in rows)
+    return [decision for decision in decisions if decision is not None]
 
 
 def decision_from_row(row: dict, id_column: str, source: str, number: int) -> Decision | None:

@@ -21,6 +21,7 @@ def all_outputs():
         "results/report/search_documentation.html",
         "results/screening/to_screen.ris",
         "results/screening/highlighted_trials.ris",
+        "results/prisma/flow.svg",
         "results/references/essay_references.csv",
     ]
 

@@ -139,6 +139,15 @@ def test_snapshot_run_writes_the_screening_table(workdir, raw_config):
     by_pmid = {r["pmid"]: r for r in rows}
     assert "NCT03537014" in by_pmid["36815187"]["nct_ids"]
 
+    # PRISMA 2020: identified - duplicates - records already cited by the essay = screened
+    prisma = {r["data"]: r["n"] for r in csv_rows(workdir / "results" / "prisma" / "counts.csv")}
+    identified = int(prisma["database_results"]) + int(prisma["register_results"])
+    removed = int(prisma["duplicates"]) + int(prisma["excluded_other"])
+    assert identified - removed == int(prisma["records_screened"]) == len(rows) + len(registered)
+    assert int(prisma["excluded_other"]) == len(matches)
+    svg = (workdir / "results" / "prisma" / "flow.svg").read_text()
+    assert f"(n = {prisma['records_screened']})" in svg
+
     # the workflow's report builds, with the search documentation in it
     snakemake(workdir, "--report", "results/report.html", "--config", "source=snapshot")
     assert (workdir / "results" / "report.html").stat().st_size > 100_000
