@@ -78,7 +78,7 @@ class CtgovClient(OverHttp):
         """A client from validated config: the ``registry`` block, ``timeout``, ``max_retries``."""
         registry = config.get("registry") or {}
         return cls(
-            registry.get("ctgov_base_url") or DEFAULT_CTGOV_URL,
+            config.get("ctgov_base_url") or DEFAULT_CTGOV_URL,
             condition=registry.get("condition", ""),
             intervention=registry.get("intervention", ""),
             page_size=registry.get("page_size", DEFAULT_PAGE_SIZE),

@@ -9,6 +9,7 @@ rule registry_search:
         day=SEARCH_DAY,
         source=config["source"],
         registry=config["registry"],
+        base_url=config["ctgov_base_url"],
     script:
         "../scripts/registry_search.py"
 

@@ -271,8 +271,8 @@ def test_from_config_reads_the_registry_block():
     config = {
         "timeout": 12,
         "max_retries": 3,
+        "ctgov_base_url": "http://127.0.0.1:8000/api/v2",
         "registry": {
-            "ctgov_base_url": "http://127.0.0.1:8000/api/v2",
             "condition": CONDITION,
             "intervention": INTERVENTION,
             "page_size": 50,
