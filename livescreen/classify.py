@@ -91,6 +91,7 @@ from __future__ import annotations
 
 import calendar
 import copy
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -369,6 +370,13 @@ class Vocabulary:
     # group name in mention_pattern -> ("M" or "E", canonical name, ambiguous?, written out?)
     groups: dict[str, tuple[str, str, bool, bool]] = field(init=False, repr=False)
 
+    def _all_terms(self) -> list[str]:
+        terms = [t.strip() for t in self.mdma_terms]
+        for treatment in self.treatments:
+            names = [*treatment.terms, *treatment.abbreviations, *treatment.ambiguous_abbreviations]
+            terms += [t.strip() for t in names]
+        return [t for t in terms if t]
+
     def __post_init__(self) -> None:
         alternatives: list[tuple[int, str, str]] = []  # (length, group, pattern)
         self.groups = {}
@@ -392,7 +400,11 @@ class Vocabulary:
         # words inside it and "3,4-methylenedioxymethamphetamine" over its tail.
         alternatives.sort(key=lambda item: -item[0])
         body = "|".join(f"(?P<{group}>{pattern})" for _, group, pattern in alternatives)
-        self.mention_pattern = re.compile(rf"(?<![A-Za-z0-9])(?:{body})(?![A-Za-z0-9])")
+        # The look-ahead on the terms' first characters lets the engine skip almost every
+        # position without trying the whole alternation there (about 2x faster overall).
+        firsts = {c for term in self._all_terms() for c in (term[0].lower(), term[0].upper())}
+        ahead = "[" + "".join(re.escape(c) for c in sorted(firsts)) + "]" if firsts else "(?!)"
+        self.mention_pattern = re.compile(rf"(?<![A-Za-z0-9])(?={ahead})(?:{body})(?![A-Za-z0-9])")
         drugs = "|".join(_term_pattern(term, False) for term in self.active_placebos) or "(?!)"
         self.active_placebo_pattern = re.compile(
             r"(?i:\b(?:versus|vs\.?|compared (?:with|to)|against|or|and|with|,)\s+"
@@ -862,7 +874,7 @@ class _Sentence:
     lead: bool  # a self-describing sentence (title, first sentence, ...)
     is_title: bool = False
 
-    @property
+    @functools.cached_property  # read many times per sentence; computed once
     def speculative(self) -> bool:
         return bool(CUE["future-work"].regex.search(self.tokens))
 
@@ -1073,6 +1085,8 @@ def _explain_treatments(reading: _Reading, design: str, mdma: bool) -> None:
                 reading.evidence.append(("future-work", phrase[:120]))
                 reading.cue_roles["future-work"] = "background"
             continue
+        if "⟨E" not in sentence.tokens:
+            continue  # the cues below act on treatment tokens only
         # In a primary study "larger than prolonged exposure" is background; in a review or
         # meta-analysis it is an indirect comparison.
         benchmark = (

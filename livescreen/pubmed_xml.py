@@ -338,6 +338,9 @@ def _root_error(tag: Any) -> PubmedXmlError:
 
 def _check_placement(elem: Any) -> None:
     """An article must be a child of the <PubmedArticleSet> root."""
+    parent = elem.getparent()
+    if parent is not None and parent.tag == ROOT_TAG and parent.getparent() is None:
+        return  # the usual case, without building a tree object per article
     root = elem.getroottree().getroot()
     if root.tag != ROOT_TAG:
         raise _root_error(root.tag)
@@ -411,6 +414,8 @@ def _flat(elem: Any) -> str:
     """Text of ``elem`` with inline markup (i, b, sup, sub, u, MathML) flattened."""
     if elem is None:
         return ""
+    if not len(elem):  # a leaf (most fields): its text is all there is
+        return _clean(elem.text)
     parts: list[str] = []
     _gather_text(elem, parts, in_math=False)
     return _clean("".join(parts))
@@ -565,11 +570,13 @@ def _abstract(abstract: Any) -> str:
 
 
 def _author_name(author: Any) -> str:
-    collective = author.find("CollectiveName")
-    if collective is not None:
-        return _flat(collective)
-    last = _clean(author.findtext("LastName"))
-    given = _clean(author.findtext("Initials")) or _clean(author.findtext("ForeName"))
+    names: dict[str, str | None] = {}
+    for child in author:  # one pass over the author's fields
+        if child.tag == "CollectiveName":
+            return _flat(child)
+        names.setdefault(child.tag, child.text)
+    last = _clean(names.get("LastName"))
+    given = _clean(names.get("Initials")) or _clean(names.get("ForeName"))
     return f"{last} {given}".strip()
 
 

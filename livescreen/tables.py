@@ -9,10 +9,11 @@ to a temporary name and renamed into place, so a crash never leaves half a table
 from __future__ import annotations
 
 import csv
+import gc
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -270,9 +271,21 @@ def write_jsonl(path: str | Path, items: Iterable[Mapping]) -> None:
             handle.write(json.dumps(item, ensure_ascii=False) + "\n")
 
 
-def read_jsonl(path: str | Path) -> list[dict]:
+def iter_jsonl(path: str | Path) -> Iterator[dict]:
     with open(path, encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
+        for line in handle:
+            if line.strip():
+                yield json.loads(line)
+
+
+def read_jsonl(path: str | Path) -> list[dict]:
+    """All items at once; the garbage collector is paused while loading, as building 100k
+    small dicts otherwise triggers collections whose cost grows with the heap."""
+    gc.disable()
+    try:
+        return list(iter_jsonl(path))
+    finally:
+        gc.enable()
 
 
 def write_json(path: str | Path, data) -> None:

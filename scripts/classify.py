@@ -1,19 +1,23 @@
-"""Snakemake rule `classify`: every parsed record with its design, comparator and highlight."""
+"""Snakemake rule `classify`: every parsed record with its design, comparator and highlight.
+
+Records stream through one at a time, so memory stays flat however many there are.
+"""
 
 from livescreen.classify import classify, load_vocabulary
 from livescreen.logs import logged
-from livescreen.tables import read_jsonl, write_jsonl
+from livescreen.tables import iter_jsonl, write_jsonl
 
 config = snakemake.config
 with logged(snakemake.log[0]) as log:
     vocabulary = load_vocabulary(config)
-    records = read_jsonl(snakemake.input[0])
-    classified = [
-        {**record, **classify(record, vocabulary, config["essay_date"])} for record in records
-    ]
-    write_jsonl(snakemake.output[0], classified)
-    log.info(
-        "classified %d records; %d highlighted",
-        len(classified),
-        sum(record["highlight"] for record in classified),
-    )
+    counts = {"records": 0, "highlighted": 0}
+
+    def classified():
+        for record in iter_jsonl(snakemake.input[0]):
+            record.update(classify(record, vocabulary, config["essay_date"]))
+            counts["records"] += 1
+            counts["highlighted"] += record["highlight"]
+            yield record
+
+    write_jsonl(snakemake.output[0], classified())
+    log.info("classified %(records)d records; %(highlighted)d highlighted", counts)
