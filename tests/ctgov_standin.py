@@ -11,7 +11,8 @@ Tests start it so the real HTTP stack (requests, urllib3, sockets) is exercised 
 It serves ``GET /api/v2/studies``; every other path is a 404 and every other method a 405. It
 binds to 127.0.0.1 and runs ``http.server.ThreadingHTTPServer`` in a daemon thread, one thread
 per connection, HTTP/1.1 with keep-alive, like ``tests/standin.py`` (the E-utilities stand-in),
-whose fault names it shares where they mean the same thing.
+whose fault names it shares where they mean the same thing; the server, the request record and
+those faults live in ``tests/loopback.py``.
 
 What is copied from ClinicalTrials.gov, and from where:
 
@@ -52,19 +53,15 @@ from __future__ import annotations
 
 import json
 import secrets
-import socket
-import struct
-import sys
-import threading
-import time
-import traceback
-from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+try:
+    import tests.loopback as loopback
+except ModuleNotFoundError:  # imported as a top-level module, with tests/ on sys.path
+    import loopback  # type: ignore[no-redef]
 
 __all__ = ["FAULTS", "CtgovStandIn", "RecordedRequest", "StandInQueryError"]
 
@@ -73,29 +70,24 @@ DEFAULT_PAGE_SIZE = 10
 MAX_PAGE_SIZE = 1000
 #: Parameters that may change between the pages of one search (all others must not).
 PAGING_PARAMS = frozenset({"countTotal", "pageSize", "pageToken"})
+_QUEUE = "studies"  # the one fault queue: faults hit GET /api/v2/studies only
 #: Fault names accepted by :meth:`CtgovStandIn.inject` (plus ``"slow:SECONDS"``).
-FAULTS = frozenset(
-    {
-        "ok",
-        "429",
-        "429-retry-after",
-        "500",
-        "502",
-        "503",
-        "html200",
-        "truncated",
-        "no-studies",
-        "reset",
-    }
-)
+FAULTS = loopback.COMMON_FAULTS | {"ok", "no-studies"}
 
 _JSON = "application/json"
-_HTML = "text/html; charset=UTF-8"
-_TEXT = "text/plain; charset=UTF-8"
+
+
+def _status_page(title: str) -> bytes:
+    return (
+        f"<html>\n<head><title>{title}</title></head>\n<body>\n"
+        f"<center><h1>{title}</h1></center>\n</body>\n</html>\n"
+    ).encode()
+
+
 _STATUS_PAGES = {
-    500: "500 Internal Server Error",
-    502: "502 Bad Gateway",
-    503: "503 Service Temporarily Unavailable",
+    500: _status_page("500 Internal Server Error"),
+    502: _status_page("502 Bad Gateway"),
+    503: _status_page("503 Service Temporarily Unavailable"),
 }
 _HTML200_PAGE = (
     b'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
@@ -125,11 +117,8 @@ class RecordedRequest:
 
 
 @dataclass
-class _Reply:
-    status: int
-    body: bytes
+class _Reply(loopback.Reply):
     content_type: str = _JSON
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -138,53 +127,7 @@ class _Cursor:
     offset: int
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "ctgov-standin"
-    timeout = 30  # an idle keep-alive connection's thread ends after this many seconds
-    server: _Server
-    _arrival: float
-
-    def setup(self) -> None:
-        super().setup()
-        self.server.standin._track(self.connection, add=True)
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            self.server.standin._track(self.connection, add=False)
-
-    def parse_request(self) -> bool:
-        self._arrival = time.monotonic()
-        return super().parse_request()
-
-    def do_GET(self) -> None:
-        self.server.standin._handle(self, "GET")
-
-    def do_POST(self) -> None:
-        self.server.standin._handle(self, "POST")
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # keep test output quiet
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-
-    def __init__(self, address: tuple[str, int], standin: CtgovStandIn) -> None:
-        self.standin = standin
-        super().__init__(address, _Handler)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        exc = sys.exc_info()[1]
-        if isinstance(exc, OSError):  # the client went away (timeouts, resets): expected
-            return
-        self.standin.errors.append(traceback.format_exc())
-
-
-class CtgovStandIn:
+class CtgovStandIn(loopback.LoopbackServer[RecordedRequest]):
     """A loopback ``/api/v2/studies`` answering from given API v2 study objects.
 
     ``studies`` are served in the order given (the API does not sort unless asked); each
@@ -197,6 +140,12 @@ class CtgovStandIn:
     :class:`StandInQueryError` become HTTP 500 and are kept in :attr:`errors`.
     """
 
+    name = "ctgov-standin"
+    base_path = "/api/v2/"
+    known_faults = FAULTS
+    status_pages = _STATUS_PAGES
+    html200_page = _HTML200_PAGE
+
     def __init__(
         self,
         studies: Sequence[Mapping],
@@ -208,180 +157,69 @@ class CtgovStandIn:
         total_delta: int = 0,
         max_per_second: int | None = None,
     ) -> None:
+        super().__init__(host, port, queues=[_QUEUE])
         self.studies: list[Mapping] = list(studies)
         self._match = match
-        self._host = host
-        self._port = port
         self.lookahead = lookahead
         self.total_delta = total_delta
         self.max_per_second = max_per_second
-        self.requests: list[RecordedRequest] = []
-        self.errors: list[str] = []  # tracebacks of unexpected exceptions inside the stand-in
-        self._lock = threading.Lock()
-        self._faults: deque[str] = deque()
         self._cursors: dict[str, _Cursor] = {}
-        self._connections: set[socket.socket] = set()
-        self._stopping = threading.Event()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-
-    # -- lifecycle -------------------------------------------------------------------------
-
-    def start(self) -> CtgovStandIn:
-        if self._server is not None:
-            raise RuntimeError("already started")
-        self._stopping.clear()
-        self._server = _Server((self._host, self._port), self)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="ctgov-standin",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, thread = self._server, self._thread
-        if server is None:
-            return
-        self._stopping.set()  # wakes "slow" handlers
-        server.shutdown()
-        server.server_close()
-        with self._lock:
-            connections = list(self._connections)
-        for conn in connections:  # wake handler threads waiting on idle keep-alive connections
-            try:
-                conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        if thread is not None:
-            thread.join(timeout=5)
-        self._server = self._thread = None
-
-    def __enter__(self) -> CtgovStandIn:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("not started")
-        return int(self._server.server_address[1])
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{self._host}:{self.port}/api/v2/"
 
     # -- test controls ---------------------------------------------------------------------
 
     def inject(self, *faults: str) -> None:
         """Queue faults for the next requests to ``/api/v2/studies``, one per request."""
-        for fault in faults:
-            _check_fault(fault)
-        with self._lock:
-            self._faults.extend(faults)
+        self._enqueue(_QUEUE, faults)
 
     def pending_faults(self) -> list[str]:
-        with self._lock:
-            return list(self._faults)
+        return self._pending(_QUEUE)
 
     def reset(self) -> None:
         """Forget recorded requests, queued faults and errors (page tokens are kept)."""
-        with self._lock:
-            self.requests.clear()
-            self.errors.clear()
-            self._faults.clear()
-
-    def recorded(self) -> list[RecordedRequest]:
-        with self._lock:
-            return list(self.requests)
-
-    def max_requests_in_window(self, window: float = 1.0) -> int:
-        """The most requests whose arrival times fall within any half-open window of that length.
-
-        Requests exactly ``window`` apart are in different windows.
-        """
-        times = sorted(r.time for r in self.recorded())
-        best = start = 0
-        for end, t in enumerate(times):
-            while t - times[start] >= window:
-                start += 1
-            best = max(best, end - start + 1)
-        return best
+        super().reset()
 
     # -- request handling ------------------------------------------------------------------
 
-    def _track(self, conn: socket.socket, *, add: bool) -> None:
-        with self._lock:
-            if add:
-                self._connections.add(conn)
-            else:
-                self._connections.discard(conn)
-
-    def _handle(self, handler: _Handler, method: str) -> None:
+    def _handle(self, handler: loopback.Handler, method: str) -> None:
         url = urlsplit(handler.path)
-        params: dict[str, str] = {}
-        for key, value in parse_qsl(url.query, keep_blank_values=True):
-            params[key] = f"{params[key]},{value}" if key in params else value
+        params = loopback.merge_params(parse_qsl(url.query, keep_blank_values=True))
         length = int(handler.headers.get("Content-Length") or 0)
         if length > 0:
             handler.rfile.read(length)
         is_search = url.path == STUDIES_PATH and method == "GET"
         record = RecordedRequest(
-            time=handler._arrival,
+            time=handler.arrival,
             method=method,
             path=handler.path,
             params=params,
             headers=dict(handler.headers.items()),
         )
         with self._lock:
-            if is_search and self._faults:
-                record.fault = self._faults.popleft()
+            if is_search:
+                record.fault = self._take_fault(_QUEUE)
             recent = sum(1 for r in self.requests if record.time - r.time < 1.0)
             self.requests.append(record)
-        fault = record.fault
-        if fault == "reset":
-            _reset_connection(handler)
-            return
-        if fault is not None and fault.startswith("slow:"):
-            self._stopping.wait(float(fault.split(":", 1)[1]))
-        if fault in (None, "ok") and self.max_per_second is not None and is_search:
-            if recent >= self.max_per_second:
-                record.fault = fault = "rate-limit"
-        try:
-            reply = self._answer(url.path, method, params, fault)
-        except Exception:
-            self.errors.append(traceback.format_exc())
-            reply = _Reply(500, b"stand-in error: see CtgovStandIn.errors\n", _TEXT)
-        record.status = reply.status
-        handler.send_response(reply.status)
-        handler.send_header("Content-Type", reply.content_type)
-        handler.send_header("Content-Length", str(len(reply.body)))
-        for name, value in reply.headers.items():
-            handler.send_header(name, value)
-        handler.end_headers()
-        handler.wfile.write(reply.body)
+        limit = self.max_per_second
+        self._serve(
+            handler,
+            record,
+            lambda served: self._answer(url.path, method, params, served),
+            over_limit=is_search and limit is not None and recent >= limit,
+        )
 
-    def _answer(self, path: str, method: str, params: dict[str, str], fault: str | None) -> _Reply:
+    def _answer(
+        self, path: str, method: str, params: dict[str, str], fault: str | None
+    ) -> loopback.Reply:
         if path != STUDIES_PATH:
-            return _Reply(404, b"<html><body><h1>404 Not Found</h1></body></html>\n", _HTML)
+            return _Reply(404, b"<html><body><h1>404 Not Found</h1></body></html>\n", loopback.HTML)
         if method != "GET":
-            return _Reply(405, b"stand-in: /api/v2/studies answers GET only\n", _TEXT)
+            return _Reply(405, b"stand-in: /api/v2/studies answers GET only\n", loopback.TEXT)
         if fault in ("429", "429-retry-after", "rate-limit"):
             headers = {"Retry-After": "1"} if fault != "429" else {}
-            return _Reply(429, b"Too Many Requests\n", _TEXT, headers)
-        if fault in ("500", "502", "503"):
-            return _status_page(int(fault))
-        if fault == "html200":
-            return _Reply(200, _HTML200_PAGE, _HTML)
+            return _Reply(429, b"Too Many Requests\n", loopback.TEXT, headers)
+        canned = self._page_fault(fault)
+        if canned is not None:
+            return canned
         reply = self._studies(params)
         if fault == "no-studies" and reply.status == 200:
             page = json.loads(reply.body)
@@ -439,38 +277,5 @@ class CtgovStandIn:
         return True if self._match is None else bool(self._match(params, study))
 
 
-def _check_fault(fault: str) -> None:
-    if fault.startswith("slow:"):
-        try:
-            seconds = float(fault.split(":", 1)[1])
-        except ValueError:
-            seconds = -1.0
-        if not seconds >= 0:
-            raise ValueError(f"bad fault {fault!r}: want 'slow:SECONDS'")
-    elif fault not in FAULTS:
-        raise ValueError(f"unknown fault {fault!r}; known: {sorted(FAULTS)} and 'slow:SECONDS'")
-
-
 def _bad_request(message: str) -> _Reply:
-    return _Reply(400, message.encode(), _TEXT)
-
-
-def _status_page(status: int) -> _Reply:
-    title = _STATUS_PAGES[status]
-    html = (
-        f"<html>\n<head><title>{title}</title></head>\n<body>\n"
-        f"<center><h1>{title}</h1></center>\n</body>\n</html>\n"
-    )
-    return _Reply(status, html.encode(), _HTML)
-
-
-def _reset_connection(handler: _Handler) -> None:
-    """Abort the TCP connection: SO_LINGER 0 makes close() send RST instead of FIN."""
-    conn = handler.connection
-    handler.close_connection = True
-    try:
-        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        handler.rfile.close()  # drop the makefile reference so close() really closes the fd
-        conn.close()
-    except OSError:
-        pass
+    return _Reply(400, message.encode(), loopback.TEXT)

@@ -13,7 +13,8 @@ It serves ``/entrez/eutils/esearch.fcgi``, ``/entrez/eutils/efetch.fcgi`` and
 body); everything else is a 404 (``ecitmatch.fcgi`` too: NCBI documents ``.cgi``). It binds to
 127.0.0.1 and runs ``http.server.ThreadingHTTPServer`` in a daemon thread, one thread per
 connection, speaking HTTP/1.1 with keep-alive as NCBI does, so a client's connection pool is
-exercised too.
+exercised too. That server, the request record and the faults that mean the same thing here as
+in ``tests/ctgov_standin.py`` live in ``tests/loopback.py``.
 
 What is copied from NCBI, and from where (the fixtures are under ``shared/fixtures/ncbi``):
 
@@ -101,20 +102,15 @@ from __future__ import annotations
 
 import json
 import secrets
-import socket
-import struct
-import sys
-import threading
-import time
-import traceback
-from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 from xml.sax.saxutils import escape
+
+try:
+    import tests.loopback as loopback
+except ModuleNotFoundError:  # imported as a top-level module, with tests/ on sys.path
+    import loopback  # type: ignore[no-redef]
 
 __all__ = [
     "FAULTS",
@@ -136,21 +132,7 @@ RETRIEVAL_CAP = 9999
 EFETCH_MAX_RETMAX = 10000
 
 #: Fault names accepted by :meth:`EutilsStandIn.inject` (plus ``"slow:SECONDS"``).
-FAULTS = frozenset(
-    {
-        "429",
-        "429-retry-after",
-        "500",
-        "502",
-        "503",
-        "html200",
-        "truncated",
-        "short",
-        "reset",
-        "esearch-error",
-        "efetch-error",
-    }
-)
+FAULTS = loopback.COMMON_FAULTS | {"short", "esearch-error", "efetch-error"}
 #: Faults that only make sense for some endpoints (and so cannot be queued under ``"*"``):
 #: "short" drops efetch's last article or ecitmatch's last line.
 _ENDPOINT_ONLY = {
@@ -204,14 +186,23 @@ EFETCH_BACKEND_ERROR = (
     "</eFetchResult>\n"
 ).encode()
 
+
+def _status_page(title: str, text: str) -> bytes:
+    return (
+        f'<html><head>\n<meta http-equiv="content-type" content="text/html;charset=utf-8">\n'
+        f"<title>{title}</title>\n</head>\n<body text=#000000 bgcolor=#ffffff>\n"
+        f"<h1>Error: {title.split(' ', 1)[1]}</h1>\n<h2>{text}</h2>\n</body></html>\n"
+    ).encode()
+
+
 _STATUS_PAGES = {
-    500: ("500 Internal Server Error", "The server encountered an internal error."),
-    502: (
+    500: _status_page("500 Internal Server Error", "The server encountered an internal error."),
+    502: _status_page(
         "502 Server Error",
         "The server encountered a temporary error and could not complete your request."
         "<p>Please try again in 30 seconds.",
     ),
-    503: ("503 Service Unavailable", "The service is temporarily unavailable."),
+    503: _status_page("503 Service Unavailable", "The service is temporarily unavailable."),
 }
 _HTML200_PAGE = (
     b'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
@@ -223,8 +214,6 @@ _HTML200_PAGE = (
 _WARNING_ORDER = ("PhraseIgnored", "QuotedPhraseNotFound", "OutputMessage")  # esearch.dtd
 _DATE_FIELDS = {"pdat": "Date - Publication", "edat": "Date - Entry", "mdat": "Date - Modification"}
 _XML = "text/xml; charset=UTF-8"
-_HTML = "text/html; charset=UTF-8"
-_TEXT = "text/plain; charset=UTF-8"
 
 
 class StandInQueryError(Exception):
@@ -258,60 +247,11 @@ class RecordedRequest:
 
 
 @dataclass
-class _Reply:
-    status: int
-    body: bytes
+class _Reply(loopback.Reply):
     content_type: str = _XML
-    headers: dict[str, str] = field(default_factory=dict)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "eutils-standin"
-    timeout = 30  # an idle keep-alive connection's thread ends after this many seconds
-    server: _Server
-    _arrival: float
-
-    def setup(self) -> None:
-        super().setup()
-        self.server.standin._track(self.connection, add=True)
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            self.server.standin._track(self.connection, add=False)
-
-    def parse_request(self) -> bool:
-        self._arrival = time.monotonic()
-        return super().parse_request()
-
-    def do_GET(self) -> None:
-        self.server.standin._handle(self, "GET")
-
-    def do_POST(self) -> None:
-        self.server.standin._handle(self, "POST")
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # keep test output quiet
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-
-    def __init__(self, address: tuple[str, int], standin: EutilsStandIn) -> None:
-        self.standin = standin
-        super().__init__(address, _Handler)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        exc = sys.exc_info()[1]
-        if isinstance(exc, OSError):  # the client went away (timeouts, resets): expected
-            return
-        self.standin.errors.append(traceback.format_exc())
-
-
-class EutilsStandIn:
+class EutilsStandIn(loopback.LoopbackServer[RecordedRequest]):
     """A loopback E-utilities server answering from a ``search`` callable and stored articles.
 
     ``search(term, mindate, maxdate)`` returns the matching PMIDs (the stand-in sorts them by
@@ -335,6 +275,12 @@ class EutilsStandIn:
     ``citmatch`` answer of any other shape.
     """
 
+    name = "eutils-standin"
+    base_path = "/entrez/eutils/"
+    known_faults = FAULTS
+    status_pages = _STATUS_PAGES
+    html200_page = _HTML200_PAGE
+
     def __init__(
         self,
         search: Callable[[str, str | None, str | None], list[str]],
@@ -348,79 +294,15 @@ class EutilsStandIn:
         enforce_rate_limit: bool = False,
         citmatch: Callable[[dict[str, str]], str | list[str] | None] | None = None,
     ) -> None:
+        super().__init__(host, port, queues=(*_ENDPOINTS, "*"))
         self._search = search
         self._citmatch = citmatch
         self._articles = articles
-        self._host = host
-        self._port = port
         self._translation = translation
         self._warnings = warnings
         self.strict_cap = strict_cap
         self.enforce_rate_limit = enforce_rate_limit
-        self.requests: list[RecordedRequest] = []
-        self.errors: list[str] = []  # tracebacks of unexpected exceptions inside the stand-in
-        self._lock = threading.Lock()
-        self._faults: dict[str, deque[str]] = {k: deque() for k in (*_ENDPOINTS, "*")}
         self._history: dict[str, list[list[str]]] = {}  # WebEnv -> sets, query_key = index + 1
-        self._connections: set[socket.socket] = set()
-        self._stopping = threading.Event()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-
-    # -- lifecycle -------------------------------------------------------------------------
-
-    def start(self) -> EutilsStandIn:
-        if self._server is not None:
-            raise RuntimeError("already started")
-        self._stopping.clear()
-        self._server = _Server((self._host, self._port), self)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="eutils-standin",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, thread = self._server, self._thread
-        if server is None:
-            return
-        self._stopping.set()  # wakes "slow" handlers
-        server.shutdown()
-        server.server_close()
-        with self._lock:
-            connections = list(self._connections)
-        for conn in connections:  # wake handler threads waiting on idle keep-alive connections
-            try:
-                conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        if thread is not None:
-            thread.join(timeout=5)
-        self._server = self._thread = None
-
-    def __enter__(self) -> EutilsStandIn:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("not started")
-        return int(self._server.server_address[1])
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{self._host}:{self.port}/entrez/eutils/"
 
     # -- test controls ---------------------------------------------------------------------
 
@@ -435,27 +317,14 @@ class EutilsStandIn:
             raise ValueError(
                 f"endpoint must be 'esearch', 'efetch', 'ecitmatch' or '*', not {endpoint!r}"
             )
-        for fault in faults:
-            _check_fault(fault)
-            only = _ENDPOINT_ONLY.get(fault)
-            if only is not None and endpoint not in only:
-                raise ValueError(
-                    f"fault {fault!r} applies to {' and '.join(only)} only, not {endpoint!r}"
-                )
-        with self._lock:
-            self._faults[endpoint].extend(faults)
+        self._enqueue(endpoint, faults)
 
     def pending_faults(self, endpoint: str) -> list[str]:
-        with self._lock:
-            return list(self._faults[endpoint])
+        return self._pending(endpoint)
 
     def reset(self) -> None:
         """Forget recorded requests, queued faults and errors (history sessions are kept)."""
-        with self._lock:
-            self.requests.clear()
-            self.errors.clear()
-            for queue in self._faults.values():
-                queue.clear()
+        super().reset()
 
     def recorded(self, endpoint: str | None = None) -> list[RecordedRequest]:
         """A snapshot of the recorded requests, optionally to one endpoint only."""
@@ -468,31 +337,17 @@ class EutilsStandIn:
         Requests exactly ``window`` apart are in different windows, so a client spacing
         requests 1/3 s apart scores 3 for ``window=1.0``.
         """
-        times = sorted(r.time for r in self.recorded(endpoint))
-        best = start = 0
-        for end, t in enumerate(times):
-            while t - times[start] >= window:
-                start += 1
-            best = max(best, end - start + 1)
-        return best
+        return loopback.max_in_window((r.time for r in self.recorded(endpoint)), window)
 
     # -- request handling ------------------------------------------------------------------
 
-    def _track(self, conn: socket.socket, *, add: bool) -> None:
-        with self._lock:
-            if add:
-                self._connections.add(conn)
-            else:
-                self._connections.discard(conn)
+    def _check_fault(self, queue: str, fault: str) -> None:
+        super()._check_fault(queue, fault)
+        only = _ENDPOINT_ONLY.get(fault)
+        if only is not None and queue not in only:
+            raise ValueError(f"fault {fault!r} applies to {' and '.join(only)} only, not {queue!r}")
 
-    def _take_fault(self, endpoint: str) -> str | None:
-        with self._lock:
-            for key in (endpoint, "*"):
-                if self._faults[key]:
-                    return self._faults[key].popleft()
-        return None
-
-    def _handle(self, handler: _Handler, method: str) -> None:
+    def _handle(self, handler: loopback.Handler, method: str) -> None:
         url = urlsplit(handler.path)
         pairs = parse_qsl(url.query, keep_blank_values=True)
         length = int(handler.headers.get("Content-Length") or 0)
@@ -503,13 +358,11 @@ class EutilsStandIn:
                 pairs += parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
             else:
                 bad_body = True
-        params: dict[str, str] = {}
-        for key, value in pairs:
-            params[key] = f"{params[key]},{value}" if key in params else value
+        params = loopback.merge_params(pairs)
         endpoint = _PATHS.get(url.path, "other")
-        fault = self._take_fault(endpoint) if endpoint != "other" else None
+        fault = self._take_fault(endpoint, "*") if endpoint != "other" else None
         record = RecordedRequest(
-            time=handler._arrival,
+            time=handler.arrival,
             endpoint=endpoint,
             method=method,
             params=params,
@@ -520,29 +373,16 @@ class EutilsStandIn:
         with self._lock:
             self.requests.append(record)
             limit, recent = self._rate_state(record)
-
-        if fault == "reset":
-            _reset_connection(handler)
-            return
-        if fault is not None and fault.startswith("slow:"):
-            self._stopping.wait(float(fault.split(":", 1)[1]))
-        if self.enforce_rate_limit and fault is None and recent > limit and endpoint != "other":
-            record.fault = fault = "rate-limit"
-        try:
-            reply = self._answer(endpoint, params, fault, bad_body, handler, limit, recent)
-        except Exception:
-            self.errors.append(traceback.format_exc())
-            reply = _Reply(500, b"stand-in error: see EutilsStandIn.errors\n", _TEXT)
-        reply.headers.setdefault("X-RateLimit-Limit", str(limit))
-        reply.headers.setdefault("X-RateLimit-Remaining", str(max(0, limit - recent)))
-        record.status = reply.status
-        handler.send_response(reply.status)
-        handler.send_header("Content-Type", reply.content_type)
-        handler.send_header("Content-Length", str(len(reply.body)))
-        for name, value in reply.headers.items():
-            handler.send_header(name, value)
-        handler.end_headers()
-        handler.wfile.write(reply.body)
+        self._serve(
+            handler,
+            record,
+            lambda served: self._answer(endpoint, params, served, bad_body, handler, limit, recent),
+            over_limit=self.enforce_rate_limit and recent > limit and endpoint != "other",
+            headers={
+                "X-RateLimit-Limit": str(limit),
+                "X-RateLimit-Remaining": str(max(0, limit - recent)),
+            },
+        )
 
     def _rate_state(self, record: RecordedRequest) -> tuple[int, int]:
         """(limit, requests from the same caller in the last second); caller holds the lock."""
@@ -562,10 +402,10 @@ class EutilsStandIn:
         params: dict[str, str],
         fault: str | None,
         bad_body: bool,
-        handler: _Handler,
+        handler: loopback.Handler,
         limit: int,
         recent: int,
-    ) -> _Reply:
+    ) -> loopback.Reply:
         if fault in ("429", "429-retry-after", "rate-limit"):
             payload = {
                 "error": "API rate limit exceeded",
@@ -576,19 +416,20 @@ class EutilsStandIn:
             headers = {"Retry-After": "1"} if fault != "429" else {}
             body = json.dumps(payload, separators=(",", ":")).encode()
             return _Reply(429, body, "application/json", headers)
-        if fault in ("500", "502", "503"):
-            return _status_page(int(fault))
-        if fault == "html200":
-            return _Reply(200, _HTML200_PAGE, _HTML)
+        canned = self._page_fault(fault)
+        if canned is not None:
+            return canned
         if fault == "esearch-error":
             return _Reply(200, ESEARCH_BACKEND_ERROR)
         if fault == "efetch-error":
             return _Reply(200, EFETCH_BACKEND_ERROR)
 
         if endpoint == "other":
-            return _Reply(404, b"<html><body><h1>404 Not Found</h1></body></html>\n", _HTML)
+            return _Reply(404, b"<html><body><h1>404 Not Found</h1></body></html>\n", loopback.HTML)
         if bad_body:
-            return _Reply(400, b"POST bodies must be application/x-www-form-urlencoded\n", _TEXT)
+            return _Reply(
+                400, b"POST bodies must be application/x-www-form-urlencoded\n", loopback.TEXT
+            )
         if endpoint == "esearch":
             reply = self._esearch(params)
         elif endpoint == "efetch":
@@ -705,7 +546,7 @@ class EutilsStandIn:
         if retmode is None:  # NCBI answers an HTML-wrapped ASN.1 page (fixture pubmed3.html)
             entries = "".join(f"Pubmed-entry ::= {{\n  pmid {p}\n}}\n" for p in pmids)
             page = f"<html><head><title>PmFetch response</title></head><body>\n<pre>\n{entries}"
-            return _Reply(200, (page + "</pre>\n</body></html>\n").encode(), _HTML)
+            return _Reply(200, (page + "</pre>\n</body></html>\n").encode(), loopback.HTML)
         body = EFETCH_PROLOG.encode() + b"<PubmedArticleSet>\n"
         body += b"".join(a.strip() for a in found) + b"</PubmedArticleSet>"
         return _Reply(200, body)
@@ -734,7 +575,7 @@ class EutilsStandIn:
             answers.append("".join(f"{v}|" for v in values) + _citmatch_result(result) + "\n")
         if drop_last:
             answers.pop()
-        return _Reply(200, "".join(answers).encode(), _TEXT)
+        return _Reply(200, "".join(answers).encode(), loopback.TEXT)
 
     def _lookup(self, webenv: str, query_key: str) -> list[str] | None:
         with self._lock:
@@ -759,18 +600,6 @@ def split_pubmed_articles(data: bytes) -> dict[str, bytes]:
         if pmid:
             articles[pmid.strip()] = etree.tostring(article, with_tail=False)
     return articles
-
-
-def _check_fault(fault: str) -> None:
-    if fault.startswith("slow:"):
-        try:
-            seconds = float(fault.split(":", 1)[1])
-        except ValueError:
-            seconds = -1.0
-        if not seconds >= 0:
-            raise ValueError(f"bad fault {fault!r}: want 'slow:SECONDS'")
-    elif fault not in FAULTS:
-        raise ValueError(f"unknown fault {fault!r}; known: {sorted(FAULTS)} and 'slow:SECONDS'")
 
 
 def _nonnegative(params: Mapping[str, str], name: str, default: int) -> int:
@@ -824,12 +653,14 @@ def _cut_mid_line(body: bytes) -> bytes:
 
 def _stand_in_400(message: str) -> _Reply:
     """A stand-in restriction (what NCBI answers here is unknown): a plain-text 400."""
-    return _Reply(400, f"stand-in: {message}\n".encode(), _TEXT)
+    return _Reply(400, f"stand-in: {message}\n".encode(), loopback.TEXT)
 
 
 def _not_xml(retmode: str) -> _Reply:
     """A stand-in restriction (NCBI would answer): the project's client must ask for XML."""
-    return _Reply(400, f"stand-in serves retmode=xml only, not {retmode!r}\n".encode(), _TEXT)
+    return _Reply(
+        400, f"stand-in serves retmode=xml only, not {retmode!r}\n".encode(), loopback.TEXT
+    )
 
 
 def _error_list(errors: Iterable[StandInQueryError]) -> str:
@@ -850,25 +681,3 @@ def _warning_list(warnings: Iterable[tuple[str, str]]) -> str:
     items.sort(key=lambda kv: _WARNING_ORDER.index(kv[0]))
     inner = "".join(f"<{kind}>{escape(text)}</{kind}>" for kind, text in items)
     return f"<WarningList>{inner}</WarningList>"
-
-
-def _status_page(status: int) -> _Reply:
-    title, text = _STATUS_PAGES[status]
-    html = (
-        f'<html><head>\n<meta http-equiv="content-type" content="text/html;charset=utf-8">\n'
-        f"<title>{title}</title>\n</head>\n<body text=#000000 bgcolor=#ffffff>\n"
-        f"<h1>Error: {title.split(' ', 1)[1]}</h1>\n<h2>{text}</h2>\n</body></html>\n"
-    )
-    return _Reply(status, html.encode(), _HTML)
-
-
-def _reset_connection(handler: _Handler) -> None:
-    """Abort the TCP connection: SO_LINGER 0 makes close() send RST instead of FIN."""
-    conn = handler.connection
-    handler.close_connection = True
-    try:
-        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        handler.rfile.close()  # drop the makefile reference so close() really closes the fd
-        conn.close()
-    except OSError:
-        pass
