@@ -40,11 +40,6 @@ def trial_links(
     return nct_by_pmid, pmids_by_nct
 
 
-def identified_count(searches: Iterable[dict]) -> int:
-    """Records identified before deduplication: the sum of every search's hits."""
-    return sum(len(search["pmids"]) for search in searches)
-
-
 # -- records the essay already cites ---------------------------------------------------------
 
 ESSAY_MATCH_COLUMNS = ["pmid", "essay_ref", "method", "score", "essay_title", "record_title"]
