@@ -9,8 +9,9 @@ config.update(validate_config(config))
 
 KEYWORDS = keyword_slugs(config)
 STORE = config["store"]
-# A search is rerun when this changes, so a scheduled run searches PubMed again each day;
-# `--forcerun search` searches again the same day.
+# A search is rerun when this changes, so a scheduled run searches PubMed and the registry
+# again each day;
+# `--forcerun search registry_search` searches again the same day.
 SEARCH_DAY = dt.date.today().isoformat()
 
 
