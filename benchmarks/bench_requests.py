@@ -48,6 +48,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common  # noqa: E402
 
+from tests.test_workflow import PROJECT_FILES  # noqa: E402  (the files the workflow needs)
+
 ROOT = _common.ROOT
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 API_KEY = "0123456789abcdef0123456789abcdef0123"  # a fake key: the stand-in only counts it
@@ -55,30 +57,11 @@ RATES = {"none": 3, "key": 10}
 TARGET_FACTOR = 1.2
 # Put before the snakemake command (profile_workflow.py runs it under py-spy this way).
 COMMAND_PREFIX: list[str] = []
-FALLBACK_PROJECT_FILES = [
-    "Snakefile",
-    "config.yaml",
-    "rules",
-    "scripts",
-    "schemas",
-    "envs",
-    "resources",
-]
-
-
-def project_files() -> list[str]:
-    """The files tests/test_workflow.py copies (kept in step with it where it imports)."""
-    try:
-        from tests.test_workflow import PROJECT_FILES
-
-        return list(PROJECT_FILES)
-    except Exception:  # pytest missing, or the test module mid-edit
-        return FALLBACK_PROJECT_FILES
 
 
 def copy_project(target: Path, ctgov_url: str) -> Path:
     target.mkdir(parents=True)
-    for name in project_files():
+    for name in PROJECT_FILES:
         source = ROOT / name
         if source.is_dir():
             shutil.copytree(source, target / name)
