@@ -75,9 +75,7 @@ def match_essay_references(
 
 def _title_match(record, titled, match, possible) -> tuple[list[dict], list[dict]]:
     title = normalise_title(record.get("title") or "")
-    scored = [
-        (fuzz.token_sort_ratio(title, ref_title), ref) for ref, ref_title in titled if ref_title
-    ]
+    scored = [(title_similarity(title, ref_title), ref) for ref, ref_title in titled if ref_title]
     scored = sorted((s for s in scored if s[0] >= possible), key=lambda s: -s[0])
     for score, ref in scored:
         problem = _year_or_author_problem(record, ref)

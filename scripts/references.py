@@ -11,7 +11,9 @@ from livescreen.tables import write_csv, write_json
 with logged(snakemake.log[0]) as log:
     references = read_reference_list(snakemake.input[0])
     source = open_source(snakemake.config)
-    resolved = resolve_references(references, source)
+    resolved = resolve_references(
+        references, source, title_match=snakemake.config["essay_title_match"]["match"]
+    )
     by_method = Counter(ref["method"] for ref in resolved)
     log.info(
         "%d references; by method: %s; %d request(s) to %s",

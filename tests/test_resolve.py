@@ -1,9 +1,16 @@
 """Resolving essay references to PubMed through the loopback stand-in, and offline."""
 
+from pathlib import Path
+
 import pytest
 
+from livescreen.config import load_schema
+from livescreen.dedup import match_essay_references
 from livescreen.eutils import EutilsClient
-from livescreen.resolve import resolve_references, title_query
+from livescreen.references import read_reference_list
+from livescreen.resolve import TITLE_MATCH, resolve_references, title_query, verify
+
+ROOT = Path(__file__).resolve().parents[1]
 
 HYSEK = {
     "essay_ref": 16,
@@ -102,6 +109,110 @@ def test_snapshot_resolves_offline(snapshot):
     assert rows[16]["pmid"] == "24097374" and rows[16]["method"] == "ecitmatch"
     assert rows[17]["pmid"] == "30371148"
     assert rows[23]["pmid"] == ""
+
+
+# -- a year one off: e-pub vs print ---------------------------------------------------------
+# Hysek's record (24097374) has only the year 2014; the essay could cite its e-pub or print year.
+ONE_OFF_NOTE = (
+    "year 2014 in PubMed, 2015 cited; accepted: e-pub/print year differs by one, "
+    "author, journal and title agree"
+)
+
+
+def test_year_one_off_is_accepted_when_author_journal_and_title_agree(standin):
+    standin.citmatch_answers["ref16"] = "24097374"
+    (row,) = resolve_references([{**HYSEK, "year": 2015}], client_for(standin))
+    assert (row["pmid"], row["method"], row["confidence"]) == ("24097374", "ecitmatch", "medium")
+    assert row["note"] == f"verified: {ONE_OFF_NOTE}"
+
+
+def test_year_one_off_with_another_journal_is_rejected_naming_the_journal(standin):
+    standin.citmatch_answers["ref16"] = "24097374"
+    ref = {**HYSEK, "year": 2015, "journal": "J Psychopharmacol"}
+    (row,) = resolve_references([ref], client_for(standin))
+    assert row["pmid"] == "" and row["method"] == "none"
+    assert (
+        "24097374 rejected: year 2014 in PubMed, 2015 cited; one year off, but journal "
+        "Soc Cogn Affect Neurosci in PubMed, J Psychopharmacol cited" in row["note"]
+    )
+    assert "title similarity" not in row["note"]  # the title agreed
+
+
+def test_year_one_off_with_another_title_is_rejected_naming_the_title(standin):
+    standin.citmatch_answers["ref16"] = "24097374"
+    ref = {**HYSEK, "year": 2015, "title": "MDMA and oxytocin in social cognition"}
+    (row,) = resolve_references([ref], client_for(standin))
+    assert row["pmid"] == "" and row["method"] == "none"
+    assert (
+        "24097374 rejected: year 2014 in PubMed, 2015 cited; one year off, but title"
+        in (row["note"])
+    )
+    assert f"is below {TITLE_MATCH:g}" in row["note"] and "journal" not in row["note"]
+
+
+def test_year_two_off_is_rejected_even_when_everything_else_agrees(standin):
+    standin.citmatch_answers["ref16"] = "24097374"
+    (row,) = resolve_references([{**HYSEK, "year": 2016}], client_for(standin))
+    assert row["pmid"] == ""
+    assert row["note"].startswith(
+        "ECitMatch PMID 24097374 rejected: year 2014 in PubMed, 2016 cited;"
+    )
+    assert "accepted" not in row["note"] and "one year off" not in row["note"]
+
+
+def test_ambiguous_is_settled_by_a_year_one_off_candidate_at_lower_confidence(standin):
+    standin.citmatch_answers["ref16"] = ["30371148", "24097374"]  # Ot'alora's fails on author
+    (row,) = resolve_references([{**HYSEK, "year": 2013}], client_for(standin))
+    assert (row["pmid"], row["confidence"]) == ("24097374", "low")
+    assert "only 24097374 passes: year 2014 in PubMed, 2013 cited; accepted:" in row["note"]
+
+
+def test_journal_may_agree_through_the_full_journal_title():
+    """PubMed's abbreviation (`JAMA`) is not the essay's; the journal's full title matches."""
+    ref = {"authors": ["Smith J"], "year": 2020, "title": "A trial", "journal": "J Am Med Assoc"}
+    record = {
+        "authors": ["Smith J"],
+        "year": 2019,
+        "epub_date": None,
+        "title": "A trial.",
+        "journal": "JAMA",
+        "journal_title": "Journal of the American Medical Association",
+    }
+    verdict = verify(ref, record)
+    assert verdict.problem is None and not verdict.exact
+    assert (
+        "journal JAMA / Journal of the American"
+        in verify({**ref, "journal": "BMJ"}, record).problem
+    )
+
+
+def test_title_threshold_is_dedups_default():
+    schema = load_schema()["properties"]["essay_title_match"]["properties"]["match"]
+    assert TITLE_MATCH == schema["default"] == 93
+
+
+def test_snapshot_resolves_reference_27_and_dedup_then_matches_it_by_pmid(snapshot, raw_config):
+    """Doss et al. is cited as 2018; the snapshot record has its 2017 e-pub year. Resolution
+    and essay matching now tell one story: the record is reference 27, by its PMID."""
+    references = read_reference_list(ROOT / raw_config["references"])
+    resolved = by_ref(
+        resolve_references(
+            references, snapshot, title_match=raw_config["essay_title_match"]["match"]
+        )
+    )
+    doss = resolved[27]
+    assert (doss["pmid"], doss["method"], doss["confidence"]) == ("28825422", "title-search", "low")
+    assert doss["note"].endswith(
+        "year 2017 in PubMed, 2018 cited; accepted: e-pub/print year differs by one, "
+        "author, journal and title agree"
+    )
+    matches, possible = match_essay_references(
+        snapshot.records, list(resolved.values()), **raw_config["essay_title_match"]
+    )
+    assert [(m["essay_ref"], m["method"]) for m in matches if m["pmid"] == "28825422"] == [
+        (27, "pmid")
+    ]
+    assert not [p for p in possible if p["pmid"] == "28825422"]
 
 
 @pytest.mark.parametrize(
