@@ -98,6 +98,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from .columns import CLASSIFICATION_COLUMNS
+
 __all__ = [
     "CLASSIFICATION_COLUMNS",
     "COMPARATORS",
@@ -114,18 +116,6 @@ __all__ = [
     "cue_matches",
     "load_vocabulary",
     "record_from_registration",
-]
-
-CLASSIFICATION_COLUMNS = [
-    "design",
-    "involves_mdma",
-    "comparator",
-    "established_treatments",
-    "relation_to_established",
-    "new_since_essay",
-    "retracted",
-    "highlight",
-    "highlight_reason",
 ]
 
 DESIGNS = (

@@ -1,18 +1,18 @@
-"""Reviewers' decisions: read back from edited tables, kept in an append-only store.
+"""The decision store: every decision reviewers ever recorded, append-only, the one truth.
 
-Reviewers decide in the screening CSVs (saved by Excel or LibreOffice: with or without a
-byte-order mark, CRLF, `;` as delimiter in European locales) or in screening.xlsx. Each run
-reads every table before rewriting any of them:
+The screening tables and the workbook are views of this store (`livescreen.views` reads
+reviewers' edits back from them). The store is `decisions/decisions.csv`, outside
+`results/`, so deleting `results/` loses nothing:
 
-1. every edited table is read; a file that cannot be read (a renamed column, a decision
-   value that is not allowed) stops the run, naming the file, row and problem, before
-   anything is written;
-2. a row whose decision columns differ from the store's current decision for that record is
-   a new decision, appended to the store (`decisions/decisions.csv`, outside `results/`)
-   with its time and source file — before any table is rewritten;
-3. two sources that changed one record differently are a conflict: both are kept in the
-   store (status `conflict`), the record's decision is shown blank with the conflict
-   explained, and the conflict is listed until a reviewer enters a decision for it again.
+* one line per entry, never rewritten: a record's decision columns (`decision`,
+  `exclusion_reason`, `reviewer`, `notes`), the columns reviewers added (`extra`, a JSON
+  object), when, from which file and row, and a status — `decided`, `conflict` (two tables
+  said different things; both kept, the record shown undecided until a reviewer decides
+  again) or `columns` (the columns a reviewer added to one table, kept even while empty);
+* every append is flushed and fsynced before any table is rewritten;
+* a last line cut off by a crash or a full disk is detected, reported, moved to
+  `decisions/torn_lines.txt` and never merged; a damaged line elsewhere stops the run
+  naming the line.
 
 Decisions are keyed by record id (PMID, or NCT id for registrations), never by row.
 """
@@ -21,18 +21,34 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import fcntl
+import hashlib
 import io
+import json
 import os
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .errors import LivescreenError
 
 DECISION_COLUMNS = ["decision", "exclusion_reason", "reviewer", "notes"]
 ALLOWED_DECISIONS = ("include", "exclude", "maybe")
-ID_COLUMNS = ("pmid", "nct_id")
-STORE_COLUMNS = ["record_id", *DECISION_COLUMNS, "timestamp", "source_file", "status"]
+STORE_FILE = "decisions.csv"
+TORN_FILE = "torn_lines.txt"
+LOCK_FILE = ".lock"
+STORE_COLUMNS = [
+    "record_id",
+    *DECISION_COLUMNS,
+    "extra",
+    "timestamp",
+    "source_file",
+    "status",
+]
+# The store's header before reviewer-added columns were kept; such a store is migrated once.
+STORE_COLUMNS_V1 = [c for c in STORE_COLUMNS if c != "extra"]
+STATUSES = ("decided", "conflict", "columns")
 CONFLICT_COLUMNS = ["record_id", "source_file", "row", *DECISION_COLUMNS, "decision_before"]
 
 
@@ -40,116 +56,146 @@ class DecisionFileError(LivescreenError, ValueError):
     """An edited table cannot be read; the message names the file, row and problem."""
 
 
+class StoreError(LivescreenError):
+    """The decision store itself is damaged; the message names the line."""
+
+
 @dataclass(frozen=True)
 class Decision:
+    """A record's reviewer columns: the four decision columns and the columns reviewers
+    added (`extra`, name -> text)."""
+
     record_id: str
-    decision: str
-    exclusion_reason: str
-    reviewer: str
-    notes: str
+    decision: str = ""
+    exclusion_reason: str = ""
+    reviewer: str = ""
+    notes: str = ""
+    extra: tuple[tuple[str, str], ...] = ()
     source_file: str = ""
     row: int = 0
 
     @property
-    def values(self) -> tuple[str, str, str, str]:
-        return (self.decision, self.exclusion_reason, self.reviewer, self.notes)
+    def values(self) -> tuple:
+        return (self.decision, self.exclusion_reason, self.reviewer, self.notes, self.extra)
+
+    def cell(self, column: str) -> str:
+        if column in DECISION_COLUMNS:
+            return getattr(self, column)
+        return dict(self.extra).get(column, "")
+
+    def with_cells(self, cells: dict[str, str], source_file: str, row: int) -> Decision:
+        """This decision with `cells` (column -> new text) changed."""
+        known = {c: v for c, v in cells.items() if c in DECISION_COLUMNS}
+        extra = dict(self.extra) | {c: v for c, v in cells.items() if c not in DECISION_COLUMNS}
+        return replace(self, **known, extra=_extra(extra), source_file=source_file, row=row)
 
 
-# -- reading edited tables ---------------------------------------------------------------
+def _extra(values: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((k, v) for k, v in values.items() if v != ""))
 
 
-def read_spreadsheet_csv(path: str | Path) -> tuple[list[str], list[tuple[int, dict]]]:
-    """(header, [(row number, row)]) of a CSV as Excel or LibreOffice may have saved it:
-    UTF-8 with or without a byte-order mark, or Windows-1252; `,` or `;` between cells; any
-    line ends. Row numbers are the spreadsheet's (the header is row 1)."""
-    path = Path(path)
-    text = _decode(path.read_bytes(), path)
-    reader = csv.DictReader(io.StringIO(text, newline=""), dialect=_dialect(text))
-    header = [name.strip() for name in reader.fieldnames or []]
-    reader.fieldnames = header
-    rows = [
-        (number, {k: (v or "").strip() for k, v in row.items() if k is not None})
-        for number, row in enumerate(reader, start=2)
-    ]
-    return header, rows
+@dataclass
+class StoreState:
+    """The store as read: its entries oldest first, and any torn last line set aside."""
+
+    history: list[dict] = field(default_factory=list)
+    torn: str = ""
 
 
-def read_csv_decisions(path: str | Path) -> list[Decision]:
-    """Decisions in a screening CSV as a spreadsheet may have saved it."""
-    path = Path(path)
-    header, rows = read_spreadsheet_csv(path)
-    id_column = next((c for c in ID_COLUMNS if c in header), None)
-    missing = [c for c in DECISION_COLUMNS if c not in header]
-    if id_column is None or missing:
-        absent = ([] if id_column else ["pmid or nct_id"]) + missing
-        raise DecisionFileError(
-            f"{path.name}: column(s) {', '.join(absent)} missing from the header "
-            "(renamed or deleted?); restore the header row as livescreen wrote it"
-        )
-    decisions = (decision_from_row(row, id_column, path.name, n) for n, row in rows)
-    return [decision for decision in decisions if decision is not None]
-
-
-def decision_from_row(row: dict, id_column: str, source: str, number: int) -> Decision | None:
-    """A row's decision columns, checked; None for a row without a record id."""
-    record_id = _text(row.get(id_column)).lstrip("'")
-    if not record_id:
-        return None
-    value = _text(row.get("decision")).lower()
-    if value not in ("", *ALLOWED_DECISIONS):
-        raise DecisionFileError(
-            f"{source}, row {number} ({id_column} {record_id}): decision {value!r} is not "
-            f"allowed; use {', '.join(ALLOWED_DECISIONS)} or leave it blank"
-        )
-    return Decision(
-        record_id,
-        value,
-        *(_text(row.get(c)).lstrip("'") for c in DECISION_COLUMNS[1:]),
-        source_file=source,
-        row=number,
-    )
-
-
-def _decode(raw: bytes, path: Path) -> str:
-    for encoding in ("utf-8-sig", "cp1252"):  # Excel on Windows may save ANSI
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise DecisionFileError(f"{path.name}: not UTF-8 or Windows-1252 text")
-
-
-def _dialect(text: str) -> type[csv.Dialect]:
-    first_line = text.split("\n", 1)[0]
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    return type("Edited", (csv.excel,), {"delimiter": delimiter})
-
-
-def _text(value) -> str:
-    return "" if value is None else str(value).strip()
-
-
-# -- the store ---------------------------------------------------------------------------
+# -- reading ------------------------------------------------------------------------------
 
 
 def read_store(path: str | Path) -> list[dict]:
-    """The store's history, oldest first (empty when there is none yet)."""
+    """The store's entries, oldest first (empty when there is none yet). A torn last line
+    is left out (see `repair_store`); a damaged line elsewhere raises StoreError."""
+    return load_store(path).history
+
+
+def load_store(path: str | Path) -> StoreState:
     path = Path(path)
     if not path.exists():
-        return []
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        return list(csv.DictReader(handle))
+        return StoreState()
+    text = path.read_bytes().decode("utf-8-sig")
+    records = list(_records(text))
+    if not records:
+        return StoreState()
+    header = _parse_line(records[0][1], path, 1)
+    if header not in (STORE_COLUMNS, STORE_COLUMNS_V1):
+        raise StoreError(
+            f"{path}: line 1 is not the decision store's header ({','.join(STORE_COLUMNS)}); "
+            "restore the file from a backup"
+        )
+    state = StoreState()
+    last = len(records) - 1
+    for index, (line, raw) in enumerate(records[1:], start=1):
+        try:
+            state.history.append(_entry(raw, header, path, line))
+        except StoreError:
+            if index == last and not text.endswith("\n"):
+                state.torn = raw  # cut off mid-write: set aside, never merged
+                continue
+            raise
+    return state
+
+
+def _records(text: str) -> Iterator[tuple[int, str]]:
+    """(line number, text) of each CSV record: a newline inside quotes continues a record."""
+    start, quotes, pending = 1, 0, []
+    for number, line in enumerate(text.split("\n"), start=1):
+        pending.append(line)
+        quotes += line.count('"')
+        if quotes % 2 == 0:
+            joined = "\n".join(pending)
+            if joined.strip():
+                yield start, joined
+            start, quotes, pending = number + 1, 0, []
+    if pending and "\n".join(pending).strip():
+        yield start, "\n".join(pending)
+
+
+def _parse_line(raw: str, path: Path, line: int) -> list[str]:
+    try:
+        rows = list(csv.reader(io.StringIO(raw.rstrip("\r"), newline=""), strict=True))
+    except csv.Error as error:
+        raise StoreError(f"{path}, line {line}: {error}") from None
+    if len(rows) != 1:
+        raise StoreError(f"{path}, line {line}: not one CSV record")
+    return rows[0]
+
+
+def _entry(raw: str, header: list[str], path: Path, line: int) -> dict:
+    fields = _parse_line(raw, path, line)
+    if len(fields) != len(header):
+        raise StoreError(
+            f"{path}, line {line}: {len(fields)} fields where the header has {len(header)}; "
+            "the store is damaged there — restore it from a backup"
+        )
+    entry = dict(zip(header, fields, strict=True))
+    entry.setdefault("extra", "")
+    if entry["status"] not in STATUSES:
+        raise StoreError(
+            f"{path}, line {line}: status {entry['status']!r} is not one of {STATUSES}"
+        )
+    try:
+        dt.datetime.fromisoformat(entry["timestamp"])
+        json.loads(entry["extra"] or "{}")
+    except ValueError as error:
+        raise StoreError(f"{path}, line {line}: {error}") from None
+    return entry
+
+
+def decision_of(entry: dict) -> Decision:
+    extra = json.loads(entry.get("extra") or "{}")
+    return Decision(
+        entry["record_id"],
+        *(entry.get(c, "") for c in DECISION_COLUMNS),
+        extra=_extra(extra) if isinstance(extra, dict) else (),
+    )
 
 
 def current_decisions(history: Iterable[dict]) -> dict[str, Decision]:
-    """The decision in force for each record: its latest entry that is not a conflict."""
-    current: dict[str, Decision] = {}
-    for entry in history:
-        if entry.get("status") != "conflict":
-            current[entry["record_id"]] = Decision(
-                entry["record_id"], *(entry.get(c, "") for c in DECISION_COLUMNS)
-            )
-    return current
+    """The decision in force for each record: its latest `decided` entry."""
+    return {e["record_id"]: decision_of(e) for e in history if e.get("status") == "decided"}
 
 
 def open_conflicts(history: Iterable[dict]) -> dict[str, list[dict]]:
@@ -158,17 +204,37 @@ def open_conflicts(history: Iterable[dict]) -> dict[str, list[dict]]:
     for entry in history:
         if entry.get("status") == "conflict":
             conflicts.setdefault(entry["record_id"], []).append(entry)
-        else:
+        elif entry.get("status") == "decided":
             conflicts.pop(entry["record_id"], None)
     return conflicts
 
 
 def displayed_decisions(history: list[dict]) -> dict[str, Decision]:
-    """What the tables show: the current decision, blank while a conflict is open."""
+    """What the tables show: the current decision; while a conflict is open, the four
+    decision columns blank (the added columns stay)."""
     shown = current_decisions(history)
     for record_id in open_conflicts(history):
-        shown.pop(record_id, None)
+        kept = shown.get(record_id)
+        shown[record_id] = Decision(record_id, extra=kept.extra if kept else ())
     return shown
+
+
+def added_columns(history: Iterable[dict]) -> dict[str, list[str]]:
+    """view -> the columns reviewers added to it, as last recorded."""
+    columns: dict[str, list[str]] = {}
+    for entry in history:
+        if entry.get("status") == "columns":
+            columns[entry["source_file"]] = json.loads(entry["extra"] or "[]")
+    return columns
+
+
+def store_fingerprint(path: str | Path) -> str:
+    """A digest of the store's content: the screening step reruns when it changes."""
+    path = Path(path)
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16] if path.exists() else "empty"
+
+
+# -- reconciling edits ---------------------------------------------------------------------
 
 
 def reconcile(
@@ -180,9 +246,9 @@ def reconcile(
     that changed one record disagree with each other, all of them are conflicting.
     """
     changed: dict[str, dict[tuple, Decision]] = {}
-    blank = Decision("", "", "", "", "")
     for decision in edited:
-        if decision.values != shown.get(decision.record_id, blank).values:
+        before = shown.get(decision.record_id, Decision(decision.record_id))
+        if decision.values != before.values:
             changed.setdefault(decision.record_id, {}).setdefault(decision.values, decision)
     changes, conflicting = [], []
     for by_values in changed.values():
@@ -190,35 +256,117 @@ def reconcile(
     return changes, conflicting
 
 
-def append_to_store(
-    path: str | Path, changes: list[Decision], conflicting: list[Decision], now: dt.datetime
-) -> int:
-    """Append entries (written and synced to disk before any table is rewritten)."""
-    if not changes and not conflicting:
+# -- writing -------------------------------------------------------------------------------
+
+
+@contextmanager
+def store_lock(folder: str | Path) -> Iterator[None]:
+    """Hold the decision folder's lock: one livescreen process reads and writes it at a time
+    (the Snakefile's start-up harvest and a screening job may otherwise overlap)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / LOCK_FILE, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def repair_store(path: str | Path, now: dt.datetime) -> StoreState:
+    """Read the store, setting a torn last line aside: appended to torn_lines.txt (synced),
+    then cut from the store, so the next append starts on a line of its own. An old-format
+    store (no `extra` column) is rewritten once with the new header, atomically."""
+    path = Path(path)
+    state = load_store(path)
+    raw = path.read_bytes() if path.exists() else b""
+    if state.torn:
+        aside = path.with_name(TORN_FILE)
+        with open(aside, "a", encoding="utf-8") as handle:
+            handle.write(f"# set aside {now.isoformat(timespec='seconds')} from {path.name}\n")
+            handle.write(state.torn.rstrip("\r\n") + "\n")
+            _sync(handle)
+        cut = raw.rstrip(b"\r\n")
+        keep = cut[: cut.rfind(b"\n") + 1] if b"\n" in cut else b""
+        _replace_bytes(path, keep)
+        raw = keep
+    elif raw and not raw.endswith(b"\n"):
+        _replace_bytes(path, raw + b"\r\n")  # a complete last entry lacking its line end
+    if raw and raw.decode("utf-8-sig").split("\n", 1)[0].rstrip("\r") == ",".join(STORE_COLUMNS_V1):
+        _migrate(path, state.history)
+    return state
+
+
+def _migrate(path: Path, history: list[dict]) -> None:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=STORE_COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows({c: entry.get(c, "") for c in STORE_COLUMNS} for entry in history)
+    _replace_bytes(path, buffer.getvalue().encode("utf-8"))
+
+
+def _replace_bytes(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.livescreen-tmp")
+    with open(tmp, "wb") as handle:
+        handle.write(data)
+        _sync(handle)
+    os.replace(tmp, path)
+
+
+def _sync(handle) -> None:
+    handle.flush()
+    os.fsync(handle.fileno())
+
+
+def append_entries(path: str | Path, entries: list[dict]) -> int:
+    """Append store entries (dicts of STORE_COLUMNS), synced to disk before returning."""
+    if not entries:
         return 0
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    new_file = not path.exists()
-    stamp = now.isoformat(timespec="seconds")
+    new_file = not path.exists() or path.stat().st_size == 0
     with open(path, "a", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=STORE_COLUMNS, lineterminator="\r\n")
         if new_file:
             writer.writeheader()
-        for decision, status in [(d, "decided") for d in changes] + [
-            (d, "conflict") for d in conflicting
-        ]:
-            writer.writerow(
-                {
-                    "record_id": decision.record_id,
-                    **dict(zip(DECISION_COLUMNS, decision.values, strict=True)),
-                    "timestamp": stamp,
-                    "source_file": f"{decision.source_file}, row {decision.row}",
-                    "status": status,
-                }
-            )
-        handle.flush()
-        os.fsync(handle.fileno())
-    return len(changes) + len(conflicting)
+        writer.writerows(entries)
+        _sync(handle)
+    return len(entries)
+
+
+def store_entry(decision: Decision, status: str, stamp: str) -> dict:
+    return {
+        "record_id": decision.record_id,
+        **{c: decision.cell(c) for c in DECISION_COLUMNS},
+        "extra": json.dumps(dict(decision.extra), ensure_ascii=False) if decision.extra else "",
+        "timestamp": stamp,
+        "source_file": f"{decision.source_file}, row {decision.row}",
+        "status": status,
+    }
+
+
+def columns_entry(view: str, columns: list[str], stamp: str) -> dict:
+    return {
+        "record_id": "",
+        **dict.fromkeys(DECISION_COLUMNS, ""),
+        "extra": json.dumps(columns, ensure_ascii=False),
+        "timestamp": stamp,
+        "source_file": view,
+        "status": "columns",
+    }
+
+
+def append_to_store(
+    path: str | Path, changes: list[Decision], conflicting: list[Decision], now: dt.datetime
+) -> int:
+    """Append decisions and conflicting values (synced before any table is rewritten)."""
+    stamp = now.isoformat(timespec="seconds")
+    entries = [store_entry(d, "decided", stamp) for d in changes]
+    entries += [store_entry(d, "conflict", stamp) for d in conflicting]
+    return append_entries(path, entries)
+
+
+# -- conflicts, for the tables ---------------------------------------------------------------
 
 
 def conflict_rows(history: list[dict]) -> list[dict]:
@@ -251,33 +399,3 @@ def conflict_notes(history: list[dict]) -> dict[str, str]:
         )
         notes[record_id] = f"{values}: enter the decision again; see decision_conflicts.csv"
     return notes
-
-
-def read_edited_tables(csv_paths: Iterable[Path], workbook_path: Path | None) -> list[Decision]:
-    """Every decision in the tables as reviewers left them (files that do not exist yet are
-    skipped); raises DecisionFileError for the first file that cannot be read."""
-    from .workbook import read_workbook_decisions  # here: workbook -> tables -> decisions
-
-    edited: list[Decision] = []
-    for path in csv_paths:
-        if Path(path).exists():
-            edited += read_csv_decisions(path)
-    if workbook_path is not None and Path(workbook_path).exists():
-        for row in read_workbook_decisions(workbook_path):
-            source = f"{Path(workbook_path).name} [{row['sheet']}]"
-            decision = decision_from_row(row, "record_id", source, row["row"])
-            if decision is not None:
-                edited.append(decision)
-    return edited
-
-
-def harvest_decisions(
-    csv_paths: Iterable[Path], workbook_path: Path | None, store_path: Path, now: dt.datetime
-) -> tuple[list[dict], int]:
-    """Read every edited table and append new decisions to the store, before any table is
-    rewritten. Returns (the store's history after, entries appended)."""
-    edited = read_edited_tables(csv_paths, workbook_path)
-    history = read_store(store_path)
-    changes, conflicting = reconcile(edited, displayed_decisions(history))
-    appended = append_to_store(store_path, changes, conflicting, now)
-    return (read_store(store_path) if appended else history), appended

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from rapidfuzz import fuzz
 
+from .columns import ESSAY_MATCH_COLUMNS, POSSIBLE_MATCH_COLUMNS  # noqa: F401 (re-exported)
 from .normalise import first_author_key, normalise_doi, normalise_title, record_years, surname_key
 from .registry import link_publications
 
@@ -42,8 +43,6 @@ def trial_links(
 
 # -- records the essay already cites ---------------------------------------------------------
 
-ESSAY_MATCH_COLUMNS = ["pmid", "essay_ref", "method", "score", "essay_title", "record_title"]
-POSSIBLE_MATCH_COLUMNS = [*ESSAY_MATCH_COLUMNS, "reason"]
 
 
 def match_essay_references(

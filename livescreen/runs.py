@@ -46,8 +46,21 @@ def count_rows(searches: list[dict], registry: dict, rows: list[dict], registere
     return counts
 
 
+def awaiting(rows: list[dict]) -> int:
+    """Rows with no decision yet (blank, or `maybe`, or in conflict)."""
+    return sum(row.get("decision") in ("", "maybe", None) for row in rows)
+
+
 def summary_text(
-    run_time: str, counts: list[dict], rows, registered, changes, appended: int, conflicts: int
+    run_time: str,
+    counts: list[dict],
+    rows,
+    registered,
+    changes,
+    appended: int,
+    conflicts: int,
+    keywords: list[str] = (),
+    torn: bool = False,
 ) -> str:
     kinds = Counter(change["change"] for change in changes)
     new_highlights = [
@@ -55,22 +68,43 @@ def summary_text(
         for row in [*rows, *registered]
         if row["new_this_run"] == "true" and row.get("highlight") == "true"
     ]
+    highlighted = [row for row in [*rows, *registered] if row.get("highlight") == "true"]
+    by_keyword = {
+        slug: [r for r in rows if slug in r["mechanisms"].split(LIST_SEPARATOR)]
+        for slug in keywords
+    }
     lines = [
         f"# livescreen run {run_time}",
         "",
         f"- records to screen: {len(rows)} publications, {len(registered)} registrations",
+        f"- awaiting a decision: {awaiting(rows)} publications, {awaiting(registered)} "
+        f"registrations; of the {len(highlighted)} highlighted, {awaiting(highlighted)}",
         f"- new this run: {kinds['new']} (of them highlighted: {len(new_highlights)})",
         f"- no longer found: {kinds['no_longer_found']}; metadata changed: "
         f"{kinds['metadata_changed']}; newly retracted: {kinds['newly_retracted']}; "
         f"corrected: {kinds['corrected']}",
-        f"- decisions recorded from the edited tables: {appended}",
+        f"- decisions recorded this run: {appended} record(s)",
         f"- decision conflicts open: {conflicts}"
         + (" (see results/screening/decision_conflicts.csv)" if conflicts else ""),
+    ]
+    if torn:
+        lines.append(
+            "- **the decision store's last line was cut off** (a crash mid-write): it was set "
+            "aside in decisions/torn_lines.txt, not merged; check it and re-enter that "
+            "decision if it is missing"
+        )
+    lines += [
         "",
-        "| source | keyword | count | new this run |",
-        "|---|---|---|---|",
+        "| source | keyword | count | new this run | awaiting a decision |",
+        "|---|---|---|---|---|",
         *(
-            f"| {c['source']} | {c['keyword']} | {c['count']} | {c['new_this_run']} |"
+            f"| {c['source']} | {c['keyword']} | {c['count']} | {c['new_this_run']} | "
+            + (
+                str(awaiting(by_keyword[c["keyword"]]))
+                if c["keyword"] in by_keyword
+                else str(awaiting(registered))
+            )
+            + " |"
             for c in counts
         ),
     ]
@@ -92,13 +126,17 @@ def write_run(
     changes: list[dict],
     appended: int,
     conflicts: int,
+    keywords: list[str] = (),
+    torn: bool = False,
 ) -> Path:
     """Write the run's folder and the latest summary; return the folder."""
     folder = runs_dir / run_time.replace(":", "")
     counts = count_rows(searches, registry, rows, registered)
     write_csv(folder / "counts.csv", counts, COUNT_COLUMNS)
     write_csv(folder / "changes.csv", changes, CHANGE_COLUMNS)
-    text = summary_text(run_time, counts, rows, registered, changes, appended, conflicts)
+    text = summary_text(
+        run_time, counts, rows, registered, changes, appended, conflicts, keywords, torn
+    )
     for path in (folder / "summary.md", runs_dir / "latest_summary.md"):
         with atomic_path(path) as tmp:
             Path(tmp).write_text(text, encoding="utf-8")

@@ -17,95 +17,19 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from .classify import CLASSIFICATION_COLUMNS
+from .columns import (  # noqa: F401  (re-exported: the tables' columns)
+    HIGHLIGHT_COLUMNS,
+    REGISTRATION_COLUMNS,
+    SCREENING_COLUMNS,
+    SEARCH_LOG_COLUMNS,
+)
 from .decisions import DECISION_COLUMNS, Decision
 from .registry import arm_summary
+from .views import FORMULA_PREFIXES, neutralise  # noqa: F401 (FORMULA_PREFIXES for ris)
 
 PUBMED_URL = "https://pubmed.ncbi.nlm.nih.gov/{pmid}/"
 REGISTRY_URL = "https://clinicaltrials.gov/study/{nct_id}"
 LIST_SEPARATOR = "; "
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-# The reviewers' columns (livescreen.decisions) and the run-tracking columns
-# (livescreen.updates), in every screening table right after the record id.
-REVIEW_COLUMNS = [*DECISION_COLUMNS, "new_this_run"]
-TRACKING_COLUMNS = ["first_seen", "still_found", "conflict"]
-
-# to_screen.csv and every screening table, in order; README "Outputs" explains each column.
-SCREENING_COLUMNS = [
-    "pmid",
-    *REVIEW_COLUMNS,
-    "title",
-    *CLASSIFICATION_COLUMNS,
-    "year",
-    "pub_date",
-    "authors",
-    "journal",
-    "doi",
-    "publication_types",
-    "mechanisms",
-    "pubmed_url",
-    "abstract",
-    "pmcid",
-    "nct_ids",
-    "mesh",
-    "keywords",
-    "language",
-    "retraction_notices",
-    "errata",
-    "essay_note",
-    *TRACKING_COLUMNS,
-    "source",
-    "retrieved",
-]
-
-# registered_trials.csv, in order.
-REGISTRATION_COLUMNS = [
-    "nct_id",
-    *REVIEW_COLUMNS,
-    "title",
-    "status",
-    "phase",
-    "start_date",
-    "completion_date",
-    "enrollment",
-    "arms",
-    "design",
-    "comparator",
-    "established_treatments",
-    "relation_to_established",
-    "new_since_essay",
-    "highlight",
-    "highlight_reason",
-    "linked_pmids",
-    "registry_url",
-    *TRACKING_COLUMNS,
-    "source",
-]
-
-# highlighted_trials.csv: publications and registrations together. `trial_id` is the NCT id
-# where one is known, so a registration and the papers reporting it count as one trial.
-HIGHLIGHT_COLUMNS = [
-    "record_type",
-    "trial_id",
-    *SCREENING_COLUMNS,
-    "status",
-    "phase",
-    "linked_pmids",
-    "registry_url",
-]
-
-SEARCH_LOG_COLUMNS = [
-    "keyword",
-    "query",
-    "translation",
-    "count",
-    "retrieved",
-    "warnings",
-    "date_windows",
-    "run_date",
-    "source",
-]
 
 
 def screening_rows(
@@ -133,7 +57,7 @@ def screening_rows(
             source=source,
             retrieved=fetched_at[:10],
         )
-        rows.append({key: _cell(value) for key, value in row.items()})
+        rows.append({key: cell(value) for key, value in row.items()})
     rows.sort(key=_screening_order, reverse=True)
     return rows
 
@@ -159,7 +83,7 @@ def registration_rows(
             linked_pmids=list(dict.fromkeys(pmids)),
             registry_url=registration.get("url") or REGISTRY_URL.format(nct_id=nct_id),
         )
-        rows.append({key: _cell(value) for key, value in row.items()})
+        rows.append({key: cell(value) for key, value in row.items()})
     rows.sort(key=lambda r: (r["highlight"] == "true", r["start_date"], r["nct_id"]), reverse=True)
     return rows
 
@@ -172,19 +96,19 @@ def with_review(
     seen: Mapping[str, dict],
     run_time: str,
 ) -> list[dict]:
-    """Rows with the decision shown for each record and when it was first seen."""
+    """Rows with the decision shown for each record (the four decision columns and the
+    columns reviewers added) and when it was first seen."""
     out = []
     for row in rows:
         record_id = row[id_column]
-        decision = shown.get(record_id)
+        decision = shown.get(record_id) or Decision(record_id)
         first_seen = seen.get(record_id, {}).get("first_seen", run_time)
         out.append(
             {
                 **row,
-                **dict(
-                    zip(DECISION_COLUMNS, decision.values if decision else [""] * 4, strict=True)
-                ),
-                "new_this_run": _cell(first_seen == run_time),
+                **dict(decision.extra),
+                **{column: decision.cell(column) for column in DECISION_COLUMNS},
+                "new_this_run": cell(first_seen == run_time),
                 "first_seen": first_seen,
                 "still_found": row.get("still_found") or "true",
                 "conflict": conflicts.get(record_id, ""),
@@ -193,19 +117,29 @@ def with_review(
     return out
 
 
-def absent_rows(seen: Mapping[str, dict], found: set[str], record_type: str, id_column: str):
-    """Rows for records earlier runs showed and this run did not find: kept, with their
-    decisions, and flagged, so no decision drops out of view."""
-    return [
-        {
+def absent_rows(
+    seen: Mapping[str, dict],
+    found: set[str],
+    record_type: str,
+    id_column: str,
+    known_rows: Mapping[str, dict],
+    columns: list[str],
+) -> list[dict]:
+    """Rows for records earlier runs showed and this run did not find: kept with their
+    last known metadata (`known_rows`, else what seen.csv remembers) and decisions, and
+    flagged, so no decision drops out of view and no table lacks a column."""
+    rows = []
+    for record_id, entry in sorted(seen.items()):
+        if entry["record_type"] != record_type or record_id in found:
+            continue
+        last = known_rows.get(record_id) or {
             id_column: record_id,
-            "title": entry["title"],
-            "still_found": "false",
+            "title": entry.get("title", ""),
+            "mechanisms": entry.get("mechanisms", ""),
             "highlight": "false",
         }
-        for record_id, entry in sorted(seen.items())
-        if entry["record_type"] == record_type and record_id not in found
-    ]
+        rows.append({**dict.fromkeys(columns, ""), **last, "still_found": "false"})
+    return rows
 
 
 def highlighted_rows(publications: list[dict], registrations: list[dict]) -> list[dict]:
@@ -252,17 +186,12 @@ def search_log_rows(searches: Iterable[dict]) -> list[dict]:
     ]
 
 
-def neutralise(value: str) -> str:
-    """Prefix a cell a spreadsheet would read as a formula, so it shows as text."""
-    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
-
-
 def write_csv(path: str | Path, rows: Iterable[Mapping], columns: list[str]) -> None:
     with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\r\n")
         writer.writeheader()
         for row in rows:
-            writer.writerow({c: neutralise(_cell(row.get(c))) for c in columns})
+            writer.writerow({c: neutralise(cell(row.get(c))) for c in columns})
 
 
 def write_jsonl(path: str | Path, items: Iterable[Mapping]) -> None:
@@ -314,7 +243,8 @@ def atomic_path(path: str | Path):
         raise
 
 
-def _cell(value) -> str:
+def cell(value) -> str:
+    """A value as table text: None blank, booleans true/false, lists joined."""
     if value is None:
         return ""
     if isinstance(value, bool):

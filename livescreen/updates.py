@@ -27,6 +27,7 @@ SEEN_COLUMNS = [
     "fingerprint",
     "retracted",
     "corrections",
+    "mechanisms",
 ]
 CHANGE_COLUMNS = ["record_id", "record_type", "change", "title", "details"]
 # The metadata whose change a reviewer should hear about.
@@ -51,8 +52,11 @@ def fingerprint(item: dict) -> str:
     return hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def observation(item: dict, record_id: str, record_type: str) -> dict:
-    """What seen.csv keeps of a record found by this run."""
+def observation(
+    item: dict, record_id: str, record_type: str, mechanisms: Iterable[str] = ()
+) -> dict:
+    """What seen.csv keeps of a record found by this run (its mechanisms too, so a record
+    that drops out of every search still shows the keywords that found it)."""
     corrections = [*item.get("errata", []), *item.get("republished_in", [])]
     return {
         "record_id": record_id,
@@ -61,6 +65,7 @@ def observation(item: dict, record_id: str, record_type: str) -> dict:
         "fingerprint": fingerprint(item),
         "retracted": "true" if item.get("retracted") else "false",
         "corrections": str(len(corrections) + len(item.get("expression_of_concern", []))),
+        "mechanisms": "; ".join(mechanisms),
     }
 
 
@@ -116,6 +121,11 @@ def read_seen(path: str | Path) -> dict[str, dict]:
         return {}
     with open(path, encoding="utf-8", newline="") as handle:
         return {row["record_id"]: row for row in csv.DictReader(handle)}
+
+
+def seen_ids(path: str | Path) -> set[str]:
+    """Every record id any run has shown."""
+    return set(read_seen(path))
 
 
 def write_seen(path: str | Path, seen: dict[str, dict]) -> None:

@@ -8,7 +8,10 @@ column, and column widths that fit the content.
 Every cell is written as a text cell holding the original text, so a value that starts with
 "=", "+", "-", "@", a tab or a carriage return is shown as typed and never run as a formula
 (the CSVs need an apostrophe for that; a text cell does not). Characters XML cannot carry are
-removed, and a value longer than a cell can hold (32,767 characters) is cut to fit.
+shown as their control pictures (U+0007 as "␇"), and a value longer than a cell can hold
+(32,767 characters) is shown cut, ending in a marker that says so. Neither is ever read back
+as an edit: `livescreen.views` compares each cell with what was written to it, and an
+unchanged cell keeps the full text of the decision store.
 """
 
 from __future__ import annotations
@@ -35,8 +38,6 @@ from .decisions import DecisionFileError
 from .tables import atomic_path
 
 DEFAULT_DECISIONS = ["include", "exclude", "maybe"]
-ID_COLUMNS = ("pmid", "nct_id")
-DECISION_COLUMNS = ("decision", "exclusion_reason", "reviewer", "notes")
 # A sheet whose first column is one of these keeps it in view when scrolling sideways.
 FROZEN_ID_COLUMNS = frozenset({"pmid", "nct_id", "trial_id"})
 
@@ -113,11 +114,24 @@ def write_workbook(path: str | Path, sheets: Sequence[Sheet]) -> None:
 
 
 def clean_text(value: object) -> str:
-    """Cell text: None blank, illegal XML characters removed, cut to what a cell holds."""
+    """Cell text: None blank, characters XML cannot carry shown as control pictures (or
+    U+FFFD), and text longer than a cell holds cut with a marker saying how long it is."""
     if value is None:
         return ""
     text = value if isinstance(value, str) else str(value)
-    return _ILLEGAL_XML.sub("", text)[:MAX_CELL_CHARS]
+    text = _ILLEGAL_XML.sub(_picture, text)
+    if len(text) > MAX_CELL_CHARS:
+        marker = CUT_MARKER.format(n=len(text))
+        text = text[: MAX_CELL_CHARS - len(marker)] + marker
+    return text
+
+
+def _picture(match: re.Match) -> str:
+    char = match.group()
+    return chr(0x2400 + ord(char)) if ord(char) < 0x20 else "\ufffd"
+
+
+CUT_MARKER = " […cut here: {n:,} characters in all; the full text is in the CSV table]"
 
 
 def http_url(text: str) -> str | None:
@@ -253,25 +267,13 @@ def _display_length(text: str) -> int:
     return max(len(line) for line in text.split("\n"))
 
 
-def read_workbook_decisions(
-    path: str | Path,
-    id_columns: Sequence[str] = ID_COLUMNS,
-    decision_columns: Sequence[str] = DECISION_COLUMNS,
-) -> list[dict]:
-    """Every row of every sheet with an id column: its id and the reviewers' decision cells.
+def read_sheets(path: str | Path) -> list[tuple[str, list[str], list[tuple[int, dict]]]]:
+    """Every sheet of a workbook as (title, header, [(row number, {column: text})]).
 
-    Each row is `{"sheet", "row" (spreadsheet row number, header = 1), "record_id", and one
-    key per decision column}`, all text ("" for blank cells; a number typed in a cell comes
-    back without ".0"; surrounding whitespace is dropped). `record_id` is the first non-blank
-    of the id columns the sheet has. Rows blank in the id and decision columns are left out.
-    Headers are matched ignoring case and surrounding spaces.
-
-    Only row 1 is read as the header. Sheets with no id column (a reviewer's notes sheet) and
-    sheets with an id column but none of the decision columns (a reference sheet such as the
-    essay matches) are skipped. DecisionFileError is raised for a sheet with some but not all
-    decision columns (one renamed or deleted), for decision columns without an id column, for
-    a column appearing twice, and for a file that is missing or not a readable workbook.
-    Decision values are not checked here.
+    Row 1 is the header (names stripped; blank names dropped); row numbers are the sheet's.
+    Cells read back as text (`cell_text`: a number typed in a cell comes back without ".0").
+    Wholly blank rows are left out. DecisionFileError for a file that is missing or is not a
+    readable workbook (truncated, damaged, or another format under an .xlsx name).
     """
     label = Path(path).name
     if not Path(path).is_file():
@@ -283,17 +285,11 @@ def read_workbook_decisions(
             f"{label} cannot be read as an Excel workbook: {_describe(error)}"
         ) from error
     try:
-        decisions: list[dict] = []
+        sheets = []
         for ws in workbook.worksheets:
             ws.reset_dimensions()  # a stale <dimension> would hide rows in read-only mode
-            decisions.extend(
-                _sheet_decisions(
-                    ws.iter_rows(values_only=True), ws.title, label, id_columns, decision_columns
-                )
-            )
-        return decisions
-    except DecisionFileError:
-        raise
+            sheets.append((ws.title, *_sheet_rows(ws.iter_rows(values_only=True))))
+        return sheets
     except _UNREADABLE as error:
         raise DecisionFileError(
             f"{label} cannot be read as an Excel workbook: {_describe(error)}"
@@ -302,53 +298,16 @@ def read_workbook_decisions(
         workbook.close()
 
 
-def _sheet_decisions(
-    rows: Iterable[tuple],
-    title: str,
-    label: str,
-    id_columns: Sequence[str],
-    decision_columns: Sequence[str],
-) -> list[dict]:
+def _sheet_rows(rows: Iterable[tuple]) -> tuple[list[str], list[tuple[int, dict]]]:
     rows = iter(rows)
-    header = next(rows, None)
-    if header is None:
-        return []
-    names = [cell_text(value).casefold() for value in header]
-    where = f"{label}, sheet {title!r}"
-    ids = [column for column in id_columns if column.casefold() in names]
-    if not ids:
-        present = [column for column in decision_columns if column.casefold() in names]
-        if present:
-            raise DecisionFileError(
-                f"{where}: has a {present[0]!r} column but no id column "
-                f"({' or '.join(repr(c) for c in id_columns)}; renamed or deleted?)"
-            )
-        return []
-    missing = [column for column in decision_columns if column.casefold() not in names]
-    if len(missing) == len(decision_columns):
-        return []  # a reference sheet (essay matches): ids, but nothing for reviewers to fill
-    if len(missing) == 1:
-        raise DecisionFileError(f"{where}: column {missing[0]!r} is missing (renamed or deleted?)")
-    if missing:
-        listed = ", ".join(repr(column) for column in missing)
-        raise DecisionFileError(f"{where}: columns {listed} are missing (renamed or deleted?)")
-    for column in [*ids, *decision_columns]:
-        if names.count(column.casefold()) > 1:
-            raise DecisionFileError(f"{where}: column {column!r} appears more than once")
-
-    id_positions = [names.index(column.casefold()) for column in ids]
-    positions = {column: names.index(column.casefold()) for column in decision_columns}
+    header = [cell_text(value) for value in next(rows, None) or ()]
+    positions = [(i, name) for i, name in enumerate(header) if name]
     found = []
-    for row_number, values in enumerate(rows, start=2):
-
-        def text_at(position: int, values: tuple = values) -> str:
-            return cell_text(values[position]) if position < len(values) else ""
-
-        record_id = next((t for t in map(text_at, id_positions) if t), "")
-        cells = {column: text_at(position) for column, position in positions.items()}
-        if record_id or any(cells.values()):
-            found.append({"sheet": title, "row": row_number, "record_id": record_id, **cells})
-    return found
+    for number, values in enumerate(rows, start=2):
+        cells = {name: cell_text(values[i]) if i < len(values) else "" for i, name in positions}
+        if any(cells.values()):
+            found.append((number, cells))
+    return [name for _, name in positions], found
 
 
 def cell_text(value: object) -> str:
@@ -363,7 +322,7 @@ def cell_text(value: object) -> str:
         return value.date().isoformat() if value.time() == dt.time() else value.isoformat(" ")
     if isinstance(value, dt.date | dt.time):
         return value.isoformat()
-    return str(value).strip()
+    return str(value).replace("\r\n", "\n").strip()
 
 
 def _describe(error: BaseException) -> str:

@@ -1,7 +1,10 @@
 import datetime as dt
+import sys
 
 from livescreen.config import keyword, keyword_slugs, validate_config
+from livescreen.errors import LivescreenError
 from livescreen.search import full_query
+from livescreen.views import start_up_harvest
 
 # Check config (schemas/config.schema.yaml) before any rule runs or any request is sent;
 # the error names each offending key. Defaults are filled in here.
@@ -13,6 +16,20 @@ STORE = config["store"]
 # again each day;
 # `--forcerun search registry_search` searches again the same day.
 SEARCH_DAY = dt.date.today().isoformat()
+
+SCREENING = "results/screening"
+SCREENING_OUTPUTS = [f"{SCREENING}/tables.json", f"{SCREENING}/screening.json"]
+# Before anything else, on every invocation: reviewers' saved edits go into the decision
+# store. The screening step reruns whenever the store changed (same day or not), so the
+# tables always show it; a bad edit stops here, before any request, with one message.
+try:
+    DECISIONS_STATE = start_up_harvest(
+        SCREENING, config["decisions"], SCREENING_OUTPUTS
+    )
+except LivescreenError as error:
+    sys.exit(
+        f"livescreen: {error}\nNothing was recorded or rewritten; fix it and run again."
+    )
 
 
 def all_outputs():

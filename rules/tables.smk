@@ -8,7 +8,8 @@ rule screening_tables:
     output:
         # The tables themselves are not declared: Snakemake deletes a job's outputs before
         # it runs, and with them the decisions reviewers typed into the tables.
-        manifest="results/screening/tables.json",
+        manifest=SCREENING_OUTPUTS[0],
+        screening=SCREENING_OUTPUTS[1],
     log:
         "logs/screening_tables.log",
     conda:
@@ -18,5 +19,8 @@ rule screening_tables:
         keywords=KEYWORDS,
         runs="results/runs",
         decisions=config["decisions"],
+        essay_title_match=config["essay_title_match"],
+        # the decision store's fingerprint: the tables are rebuilt whenever it changed
+        decisions_state=DECISIONS_STATE,
     script:
         "../scripts/tables.py"

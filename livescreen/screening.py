@@ -1,0 +1,254 @@
+"""The screening step: reviewers' edits into the decision store first, then every view
+rebuilt from the store and this run's records.
+
+Order matters, and the decision folder's lock is held throughout:
+1. every table and sheet is read back against what livescreen last wrote to it
+   (`livescreen.views.harvest`); new decisions are appended to the store and synced — an
+   unreadable edit stops the run here, before anything is written;
+2. the rows are rebuilt: essay-cited records set aside, publications and registrations
+   linked, decisions, added columns and first-seen dates filled in from the store, records
+   no longer found kept with their last known metadata and flagged;
+3. the views are written so that a stop leaves each file old or new (`write_views`), then
+   the machine-readable copy (`screening.json`), the run's folder and what was seen.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from .columns import (
+    ESSAY_TABLE_COLUMNS,
+    HIGHLIGHT_COLUMNS,
+    POSSIBLE_MATCH_COLUMNS,
+    REGISTRATION_COLUMNS,
+    SCREENING_COLUMNS,
+)
+from .decisions import (
+    CONFLICT_COLUMNS,
+    added_columns,
+    conflict_notes,
+    conflict_rows,
+    displayed_decisions,
+    store_lock,
+)
+from .dedup import match_essay_references, merge_search_hits, trial_links
+from .fetch import RecordStore
+from .runs import write_run
+from .tables import (
+    absent_rows,
+    highlighted_rows,
+    iter_jsonl,
+    mechanism_rows,
+    read_json,
+    read_jsonl,
+    registration_rows,
+    screening_rows,
+    with_review,
+    write_csv,
+    write_json,
+    write_jsonl,
+)
+from .updates import compare, observation, read_seen, write_seen
+from .views import MECHANISM_FOLDER, WORKBOOK_FILE, CsvView, harvest, remove_views, write_views
+
+KNOWN_ROWS_FILE = "known_rows.jsonl"  # every row last shown, for records no longer found
+PUBLICATION_LINKS = {"pubmed_url": "url", "doi": "doi"}
+REGISTRY_LINK = {"registry_url": "url"}
+
+
+@dataclass
+class Inputs:
+    records: str
+    registrations: str
+    searches: list[str]
+    references: str
+    registry: str
+
+
+def build(
+    inputs: Inputs,
+    *,
+    screening: Path,
+    decisions: Path,
+    runs: Path,
+    store: str,
+    keywords: list[str],
+    essay_title_match: dict,
+    now: dt.datetime | None = None,
+    log=None,
+) -> dict:
+    """Run the screening step; return the machine-readable copy (screening.json's content)."""
+    screening, decisions = Path(screening), Path(decisions)
+    now = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+    run_time = now.isoformat().replace("+00:00", "Z")
+    with store_lock(decisions):
+        seen_before = read_seen(decisions / "seen.csv")
+        harvested = harvest(screening, decisions, now, set(seen_before))
+        if harvested.torn and log:
+            log.warning("a torn last line of the decision store was set aside in torn_lines.txt")
+        stale = [
+            f"{MECHANISM_FOLDER}/{path.name}"
+            for path in sorted((screening / MECHANISM_FOLDER).glob("*.csv"))
+            if path.stem not in keywords
+        ]
+        remove_views(screening, stale)  # their decisions are in the store already
+        history = harvested.history
+        shown, conflicts = displayed_decisions(history), conflict_notes(history)
+        added = added_columns(history)
+
+        records = read_jsonl(inputs.records)
+        registrations = read_jsonl(inputs.registrations)
+        searches = [read_json(path) for path in inputs.searches]
+        mechanisms = merge_search_hits(searches)
+        references = read_json(inputs.references)
+        matches, possible = match_essay_references(records, references, **essay_title_match)
+        cited = {match["pmid"] for match in matches}
+        notes = {
+            p["pmid"]: f"possible match to essay reference {p['essay_ref']} "
+            f"(title similarity {p['score']}; {p['reason']}): see possible_essay_matches.csv"
+            for p in possible
+        }
+        to_screen = [record for record in records if record["pmid"] not in cited]
+        nct_by_pmid, pmids_by_nct = trial_links(registrations, records)
+        provenance = RecordStore(store).provenance(mechanisms)
+
+        found = [
+            observation(r, r["pmid"], "publication", mechanisms.get(r["pmid"], []))
+            for r in to_screen
+        ]
+        found += [observation(r, r["nct_id"], "registration") for r in registrations]
+        seen, changes = compare(found, seen_before, run_time)
+        known_path = screening / KNOWN_ROWS_FILE
+        known = {row["record_id"]: row["row"] for row in _known_rows(known_path)}
+
+        def reviewed(rows, id_column, record_type, columns):
+            present = {row[id_column] for row in rows}
+            rows = rows + absent_rows(seen_before, present, record_type, id_column, known, columns)
+            return with_review(rows, id_column, shown, conflicts, seen, run_time)
+
+        publications = screening_rows(to_screen, mechanisms, provenance, notes, nct_by_pmid)
+        rows = reviewed(publications, "pmid", "publication", SCREENING_COLUMNS)
+        registered = reviewed(
+            registration_rows(registrations, pmids_by_nct),
+            "nct_id",
+            "registration",
+            REGISTRATION_COLUMNS,
+        )
+        highlighted = highlighted_rows(rows, registered)
+        essay_rows = with_review(matches, "pmid", shown, conflicts, seen, run_time)
+
+        def columns(view: str, base: list[str]) -> list[str]:
+            return [*base, *(c for c in added.get(view, []) if c not in base)]
+
+        tables = [
+            CsvView("to_screen.csv", columns("to_screen.csv", SCREENING_COLUMNS), rows),
+            CsvView(
+                "highlighted_trials.csv",
+                columns("highlighted_trials.csv", HIGHLIGHT_COLUMNS),
+                highlighted,
+            ),
+            CsvView(
+                "registered_trials.csv",
+                columns("registered_trials.csv", REGISTRATION_COLUMNS),
+                registered,
+            ),
+            CsvView(
+                "essay_matches.csv", columns("essay_matches.csv", ESSAY_TABLE_COLUMNS), essay_rows
+            ),
+        ]
+        for slug in keywords:
+            name = f"{MECHANISM_FOLDER}/{slug}.csv"
+            tables.append(
+                CsvView(name, columns(name, SCREENING_COLUMNS), mechanism_rows(rows, slug))
+            )
+        write_views(screening, tables, _sheets(tables, columns))
+        write_csv(screening / "possible_essay_matches.csv", possible, POSSIBLE_MATCH_COLUMNS)
+        write_csv(screening / "decision_conflicts.csv", conflict_rows(history), CONFLICT_COLUMNS)
+        write_jsonl(
+            known_path,
+            [{"record_id": r["pmid"], "row": r} for r in rows]
+            + [{"record_id": r["nct_id"], "row": r} for r in registered],
+        )
+        run_folder = write_run(
+            Path(runs),
+            run_time,
+            searches,
+            read_json(inputs.registry),
+            rows,
+            registered,
+            changes,
+            harvested.recorded,
+            len(conflicts),
+            keywords=keywords,
+            torn=bool(harvested.torn),
+        )
+        write_seen(decisions / "seen.csv", seen)
+    return {
+        "run": run_time,
+        "run_folder": str(run_folder),
+        "tables": [str(screening / t.name) for t in tables] + [str(screening / WORKBOOK_FILE)],
+        "decisions_recorded": harvested.recorded,
+        "conflicts": len(conflicts),
+        "to_screen": len(rows),
+        "registered": len(registered),
+        "highlighted": len(highlighted),
+        "essay_matches": len(matches),
+        "possible_essay_matches": len(possible),
+        "publications": rows,
+        "registrations": registered,
+        "essay_match_rows": essay_rows,
+    }
+
+
+def _sheets(tables: list[CsvView], columns) -> list:
+    from .workbook import Sheet  # openpyxl only in the step that writes the workbook
+
+    by_name = {t.name: t for t in tables}
+    book = "screening.xlsx [{}]".format
+    highlighted, to_screen = by_name["highlighted_trials.csv"], by_name["to_screen.csv"]
+    registered, essay = by_name["registered_trials.csv"], by_name["essay_matches.csv"]
+    return [
+        Sheet(
+            "Highlighted",
+            columns(book("Highlighted"), HIGHLIGHT_COLUMNS),
+            highlighted.rows,
+            PUBLICATION_LINKS | REGISTRY_LINK,
+            "highlight",
+        ),
+        Sheet(
+            "To screen",
+            columns(book("To screen"), SCREENING_COLUMNS),
+            to_screen.rows,
+            PUBLICATION_LINKS,
+            "highlight",
+        ),
+        Sheet(
+            "Registered trials",
+            columns(book("Registered trials"), REGISTRATION_COLUMNS),
+            registered.rows,
+            REGISTRY_LINK,
+            "highlight",
+        ),
+        Sheet("Essay matches", columns(book("Essay matches"), ESSAY_TABLE_COLUMNS), essay.rows),
+    ]
+
+
+def _known_rows(path: Path) -> list[dict]:
+    return list(iter_jsonl(path)) if path.exists() else []
+
+
+def write_outputs(result: dict, screening_json: str, manifest: str) -> None:
+    write_json(
+        screening_json,
+        {
+            "run": result["run"],
+            "run_folder": result["run_folder"],
+            "publications": result["publications"],
+            "registrations": result["registrations"],
+            "essay_matches": result["essay_match_rows"],
+        },
+    )
+    keep = ("publications", "registrations", "essay_match_rows")
+    write_json(manifest, {k: v for k, v in result.items() if k not in keep})
