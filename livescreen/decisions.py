@@ -228,6 +228,19 @@ def added_columns(history: Iterable[dict]) -> dict[str, list[str]]:
     return columns
 
 
+def recorded_since(history: Iterable[dict], since: dt.datetime | None) -> int:
+    """Records whose decision was recorded (or put in conflict) after `since` — a conflict
+    counts once; every record in the history when there was no earlier run."""
+    return len(
+        {
+            e["record_id"]
+            for e in history
+            if e.get("status") in ("decided", "conflict")
+            and (since is None or dt.datetime.fromisoformat(e["timestamp"]) > since)
+        }
+    )
+
+
 def store_fingerprint(path: str | Path) -> str:
     """A digest of the store's content: the screening step reruns when it changes."""
     path = Path(path)

@@ -31,6 +31,7 @@ from .decisions import (
     conflict_notes,
     conflict_rows,
     displayed_decisions,
+    recorded_since,
     store_lock,
 )
 from .dedup import match_essay_references, merge_search_hits, trial_links
@@ -95,6 +96,8 @@ def build(
         ]
         remove_views(screening, stale)  # their decisions are in the store already
         history = harvested.history
+        # decisions recorded since the previous run: by this job or by the start-up harvest
+        recorded = recorded_since(history, _last_run(seen_before))
         shown, conflicts = displayed_decisions(history), conflict_notes(history)
         added = added_columns(history)
 
@@ -179,7 +182,7 @@ def build(
             rows,
             registered,
             changes,
-            harvested.recorded,
+            recorded,
             len(conflicts),
             keywords=keywords,
             torn=bool(harvested.torn),
@@ -189,7 +192,7 @@ def build(
         "run": run_time,
         "run_folder": str(run_folder),
         "tables": [str(screening / t.name) for t in tables] + [str(screening / WORKBOOK_FILE)],
-        "decisions_recorded": harvested.recorded,
+        "decisions_recorded": recorded,
         "conflicts": len(conflicts),
         "to_screen": len(rows),
         "registered": len(registered),
@@ -233,6 +236,11 @@ def _sheets(tables: list[CsvView], columns) -> list:
         ),
         Sheet("Essay matches", columns(book("Essay matches"), ESSAY_TABLE_COLUMNS), essay.rows),
     ]
+
+
+def _last_run(seen: dict[str, dict]) -> dt.datetime | None:
+    times = [entry["last_seen"] for entry in seen.values() if entry.get("last_seen")]
+    return dt.datetime.fromisoformat(max(times)) if times else None
 
 
 def _known_rows(path: Path) -> list[dict]:

@@ -210,6 +210,9 @@ def _part_edits(
 ) -> tuple[list[Decision], list[str], dict] | None:
     """(edits, added columns, the part as read) — None for a sheet with nothing to decide."""
     names = _canonical(header)
+    twice = sorted({n for n in names.values() if list(names.values()).count(n) > 1})
+    if twice:
+        raise DecisionFileError(f"{label}: column {twice[0]} appears more than once")
     present = [c for c in DECISION_COLUMNS if c in names.values()]
     ids = [c for c in ("pmid", "nct_id", "trial_id") if c in names.values()]
     added = [names[h] for h in header if names[h] not in LIVESCREEN_COLUMNS]

@@ -1,22 +1,25 @@
-"""Decisions read back from tables as spreadsheets save them, kept in the append-only store."""
+"""The decision store (append-only, torn lines set aside) and the one spreadsheet CSV reader."""
 
+import codecs
 import datetime as dt
 
 import pytest
 
 from livescreen.decisions import (
+    STORE_COLUMNS,
     Decision,
-    DecisionFileError,
+    StoreError,
     append_to_store,
     conflict_notes,
     conflict_rows,
     current_decisions,
     displayed_decisions,
-    harvest_decisions,
-    read_csv_decisions,
     read_store,
     reconcile,
+    recorded_since,
+    repair_store,
 )
+from livescreen.spreadsheet import DecisionFileError, read_csv_table
 
 HEADER = ["pmid", "decision", "exclusion_reason", "reviewer", "notes", "title"]
 NOW = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.UTC)
@@ -26,7 +29,9 @@ def write_table(path, rows, *, delimiter=",", bom=True, newline="\r\n", encoding
     lines = [delimiter.join(HEADER)] + [delimiter.join(row) for row in rows]
     data = newline.join(lines) + newline
     raw = data.encode(encoding)
-    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + raw)
+    if bom and encoding == "utf-8":
+        raw = codecs.BOM_UTF8 + raw
+    path.write_bytes(raw)
     return path
 
 
@@ -44,34 +49,45 @@ ROWS = [
         dict(bom=False, newline="\n"),  # LibreOffice default
         dict(delimiter=";"),  # Excel in a European locale
         dict(delimiter=";", bom=False, encoding="cp1252"),  # Excel "CSV (MS-DOS)"
+        dict(delimiter="\t", encoding="utf-16"),  # Excel "Unicode text" (BOM from the codec)
+        dict(delimiter="\t"),  # UTF-8 with tabs
     ],
 )
-def test_csv_decisions_are_read_whatever_the_spreadsheet_did(tmp_path, variant):
+def test_csv_tables_are_read_whatever_the_spreadsheet_did(tmp_path, variant):
     path = write_table(tmp_path / "to_screen.csv", ROWS, **variant)
-    decisions = {d.record_id: d for d in read_csv_decisions(path)}
-    assert decisions["111"].values == ("include", "", "AB", "fits")
-    assert decisions["222"].values == ("exclude", "wrong population", "AB", "")
-    assert decisions["333"].values == ("", "", "", "")
-    assert decisions["222"].row == 3 and decisions["222"].source_file == "to_screen.csv"
+    header, rows = read_csv_table(path)
+    assert header == HEADER
+    by_id = {row["pmid"]: (number, row) for number, row in rows}
+    assert by_id["222"][0] == 3
+    assert by_id["222"][1]["decision"] == "Exclude"
+    assert by_id["222"][1]["exclusion_reason"] == "wrong population"
 
 
-def test_a_decision_value_that_is_not_allowed_names_file_row_and_value(tmp_path):
-    path = write_table(tmp_path / "to_screen.csv", [*ROWS, ["444", "yes", "", "", "", "x"]])
-    with pytest.raises(
-        DecisionFileError, match=r"to_screen.csv, row 5 \(pmid 444\): decision 'yes'"
-    ):
-        read_csv_decisions(path)
-
-
-def test_a_renamed_column_names_the_file_and_column(tmp_path):
+def test_a_csv_cut_off_inside_a_cell_is_refused(tmp_path):
     path = tmp_path / "to_screen.csv"
-    path.write_text("pmid,Decision made,exclusion_reason,reviewer,notes\r\n1,include,,,\r\n")
-    with pytest.raises(DecisionFileError, match="to_screen.csv: column.s. decision missing"):
-        read_csv_decisions(path)
+    path.write_bytes(
+        b"pmid,decision,exclusion_reason,reviewer,notes\r\n1,include,,AB,\"a long note cut"
+    )
+    with pytest.raises(DecisionFileError, match=r"to_screen.csv .*row 2: .*cut off inside"):
+        read_csv_table(path)
+
+
+def test_a_csv_row_with_too_few_cells_is_refused(tmp_path):
+    path = tmp_path / "to_screen.csv"
+    path.write_bytes(b"pmid,decision,exclusion_reason,reviewer,notes\r\n1,include,,AB,x\r\n2,excl")
+    with pytest.raises(DecisionFileError, match=r"row 3: 2 cells where the header has 5"):
+        read_csv_table(path)
+
+
+def test_utf16_without_bom_names_the_encoding(tmp_path):
+    path = tmp_path / "to_screen.csv"
+    path.write_bytes("pmid\tdecision\r\n1\tinclude\r\n".encode("utf-16-le"))
+    with pytest.raises(DecisionFileError, match="UTF-16 without a byte-order mark"):
+        read_csv_table(path)
 
 
 def d(record_id, decision, source="to_screen.csv", row=2, reviewer="AB"):
-    return Decision(record_id, decision, "", reviewer, "", source, row)
+    return Decision(record_id, decision, "", reviewer, "", source_file=source, row=row)
 
 
 def test_unchanged_rows_are_not_changes_and_edits_are():
@@ -99,7 +115,7 @@ def test_two_sources_disagreeing_are_a_conflict_and_neither_is_dropped(tmp_path)
     append_to_store(store, changes, conflicting, NOW)
     history = read_store(store)
     assert len(history) == 3  # append-only: the first decision and both conflicting values
-    assert "1" not in displayed_decisions(history)  # shown blank while the conflict is open
+    assert displayed_decisions(history)["1"].decision == ""  # blank while the conflict is open
     assert current_decisions(history)["1"].decision == "include"
     rows = conflict_rows(history)
     assert [(r["decision"], r["source_file"], r["decision_before"]) for r in rows] == [
@@ -110,6 +126,7 @@ def test_two_sources_disagreeing_are_a_conflict_and_neither_is_dropped(tmp_path)
         "exclude (to_screen.csv) vs maybe (screening.xlsx [To screen])"
         in conflict_notes(history)["1"]
     )
+    assert recorded_since(history, None) == 1  # a conflict counts once
     # a reviewer enters the decision again (even the earlier one): the conflict is settled
     changes, conflicting = reconcile([d("1", "include")], displayed_decisions(history))
     append_to_store(store, changes, conflicting, NOW)
@@ -117,19 +134,57 @@ def test_two_sources_disagreeing_are_a_conflict_and_neither_is_dropped(tmp_path)
     assert conflict_rows(history) == [] and displayed_decisions(history)["1"].decision == "include"
 
 
-def test_harvest_records_decisions_before_tables_change_and_an_error_records_nothing(tmp_path):
-    table = write_table(tmp_path / "to_screen.csv", ROWS)
-    store = tmp_path / "decisions" / "decisions.csv"
-    history, appended = harvest_decisions([table, tmp_path / "absent.csv"], None, store, NOW)
-    assert appended == 2  # 111 and 222; 333 is undecided
-    assert {e["record_id"]: e["decision"] for e in history} == {"111": "include", "222": "exclude"}
-    assert history[0]["timestamp"] == "2026-11-26T12:00:00+00:00"
-    assert history[0]["source_file"] == "to_screen.csv, row 2"
-    # the same tables again: nothing new
-    assert harvest_decisions([table], None, store, NOW)[1] == 0
-    # a bad edit stops the harvest and leaves the store as it was
-    bad = write_table(tmp_path / "highlighted_trials.csv", [["111", "exclude?", "", "", "", ""]])
-    before = store.read_bytes()
-    with pytest.raises(DecisionFileError, match="highlighted_trials.csv, row 2"):
-        harvest_decisions([table, bad], None, store, NOW)
-    assert store.read_bytes() == before
+def test_added_columns_travel_with_the_decision(tmp_path):
+    store = tmp_path / "decisions.csv"
+    decision = Decision("1", "include", extra=(("fulltext", "library, shelf 3"),))
+    append_to_store(store, [decision], [], NOW)
+    (back,) = current_decisions(read_store(store)).values()
+    assert back.extra == (("fulltext", "library, shelf 3"),)
+    assert back.cell("fulltext") == "library, shelf 3"
+
+
+def test_a_torn_last_line_is_set_aside_and_the_next_append_starts_clean(tmp_path):
+    store = tmp_path / "decisions.csv"
+    append_to_store(store, [d("37484678", "include")], [], NOW)
+    good = store.read_bytes()
+    store.write_bytes(good + b"37484678,excl")  # a crash mid-append
+    assert [e["decision"] for e in read_store(store)] == ["include"]  # never merged
+    state = repair_store(store, NOW)
+    assert state.torn == "37484678,excl"
+    assert store.read_bytes() == good
+    assert "37484678,excl" in (tmp_path / "torn_lines.txt").read_text(encoding="utf-8")
+    append_to_store(store, [d("37484678", "exclude")], [], NOW)
+    assert [e["decision"] for e in read_store(store)] == ["include", "exclude"]
+
+
+def test_a_complete_last_line_without_its_line_end_is_kept(tmp_path):
+    store = tmp_path / "decisions.csv"
+    append_to_store(store, [d("1", "include")], [], NOW)
+    store.write_bytes(store.read_bytes().rstrip(b"\r\n"))  # an editor dropped the last newline
+    state = repair_store(store, NOW)
+    assert state.torn == "" and len(state.history) == 1
+    append_to_store(store, [d("2", "exclude")], [], NOW)
+    assert [e["record_id"] for e in read_store(store)] == ["1", "2"]
+
+
+def test_a_damaged_line_in_the_middle_stops_naming_the_line(tmp_path):
+    store = tmp_path / "decisions.csv"
+    append_to_store(store, [d("1", "include"), d("2", "exclude")], [], NOW)
+    lines = store.read_bytes().split(b"\r\n")
+    lines[1] = b"1,include"
+    store.write_bytes(b"\r\n".join(lines))
+    with pytest.raises(StoreError, match=r"decisions.csv, line 2: 2 fields"):
+        read_store(store)
+
+
+def test_an_old_store_without_the_extra_column_is_migrated_once(tmp_path):
+    store = tmp_path / "decisions.csv"
+    old = [c for c in STORE_COLUMNS if c != "extra"]
+    store.write_text(
+        ",".join(old) + "\r\n1,include,,AB,,2026-11-26T12:00:00+00:00,\"to_screen.csv, row 2\","
+        "decided\r\n",
+        encoding="utf-8",
+    )
+    repair_store(store, NOW)
+    assert store.read_text(encoding="utf-8").startswith(",".join(STORE_COLUMNS))
+    assert current_decisions(read_store(store))["1"].decision == "include"

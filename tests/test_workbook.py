@@ -5,8 +5,11 @@ import subprocess
 import openpyxl
 import pytest
 
-from livescreen.errors import LivescreenError
+from livescreen.errors import LivescreenError  # noqa: F401
+from livescreen.spreadsheet import read_csv_table
+from livescreen.views import harvest
 from livescreen.workbook import (
+    CUT_MARKER,
     MAX_WIDTH,
     MIN_WIDTH,
     DecisionFileError,
@@ -14,7 +17,7 @@ from livescreen.workbook import (
     cell_text,
     doi_url,
     http_url,
-    read_workbook_decisions,
+    read_sheets,
     write_workbook,
 )
 
@@ -224,9 +227,9 @@ def test_formula_looking_values_are_text_cells_holding_the_original(book):
     assert titles[3:] == FORMULAS[1:]
 
 
-def test_illegal_control_characters_are_removed(book):
+def test_illegal_control_characters_are_shown_as_pictures(book):
     ws = book["To screen"]
-    assert column_cells(ws, "abstract")[1].value == "bell and null removed"
+    assert column_cells(ws, "abstract")[1].value == "bell\u2407 and null\u2400 removed"
 
 
 def test_written_atomically_and_replaces_the_old_file(tmp_path):
@@ -255,118 +258,94 @@ def test_empty_sheet_has_header_only(tmp_path):
     assert ws.data_validations.dataValidation == []
 
 
-def test_decisions_round_trip_after_a_reviewer_edits_the_workbook(workbook_path):
+def sheets_by_title(path):
+    return {title: (header, rows) for title, header, rows in read_sheets(path)}
+
+
+def test_cells_read_back_as_a_reviewer_left_them(workbook_path):
     book = openpyxl.load_workbook(workbook_path)
     ws = book["To screen"]
     headers = [cell.value for cell in ws[1]]
     ws.cell(row=7, column=headers.index("decision") + 1, value="exclude")
     ws.cell(row=4, column=headers.index("exclusion_reason") + 1, value="not MDMA")
-    ws.cell(row=4, column=headers.index("reviewer") + 1, value="SK")
     ws.cell(row=5, column=1, value=38000004)  # a PMID retyped as a number
-    ws.cell(row=5, column=headers.index("decision") + 1, value="include")
     ws.cell(row=6, column=1, value=38000005.0)
-    registry = book["Registered trials"]
-    registry["E2"] = "maybe"
     notes = book.create_sheet("My notes")
     notes.append(["what", "todo"])
     notes.append(["ask Sami about 38000002", "later"])
     book.save(workbook_path)
 
-    rows = read_workbook_decisions(workbook_path)
-    by_place = {(row["sheet"], row["row"]): row for row in rows}
-    assert by_place[("To screen", 4)] == {
-        "sheet": "To screen",
-        "row": 4,
-        "record_id": "38000003",
-        "decision": "=1+1",  # read back as typed; checking values is the caller's job
-        "exclusion_reason": "not MDMA",
-        "reviewer": "SK",
-        "notes": "",
-    }
-    assert by_place[("To screen", 3)]["notes"] == "#N/A"
-    assert by_place[("To screen", 7)]["decision"] == "exclude"
-    assert by_place[("To screen", 5)]["record_id"] == "38000004"
-    assert by_place[("To screen", 5)]["decision"] == "include"
-    assert by_place[("To screen", 6)]["record_id"] == "38000005"
-    assert by_place[("Registered trials", 2)]["record_id"] == "NCT04077437"
-    assert by_place[("Registered trials", 2)]["decision"] == "maybe"
-    # "My notes" has no id column; "Essay matches" has ids but no decision columns.
-    assert {row["sheet"] for row in rows} == {"To screen", "Registered trials"}
-    assert len([row for row in rows if row["sheet"] == "To screen"]) == 8
+    sheets = sheets_by_title(workbook_path)
+    header, rows = sheets["To screen"]
+    by_row = dict(rows)
+    assert header[0] == "pmid" and "decision" in header
+    assert by_row[4]["decision"] == "=1+1"  # a text cell, read back as typed
+    assert by_row[4]["exclusion_reason"] == "not MDMA"
+    assert by_row[3]["notes"] == "#N/A"
+    assert by_row[7]["decision"] == "exclude"
+    assert by_row[5]["pmid"] == "38000004" and by_row[6]["pmid"] == "38000005"
+    assert sheets["My notes"] == (
+        ["what", "todo"],
+        [(2, {"what": "ask Sami about 38000002", "todo": "later"})],
+    )
+
+
+def harvest_workbook(workbook_path):
+    screening = workbook_path.parent
+    return harvest(
+        screening, screening / "decisions", dt.datetime(2026, 12, 1, tzinfo=dt.UTC), set()
+    )
 
 
 def test_sheet_missing_some_decision_columns_is_an_error(workbook_path):
     book = openpyxl.load_workbook(workbook_path)
+    del book["To screen"]  # its decision "=1+1" would stop the run first
     book["Registered trials"]["H1"] = None  # "notes" deleted
     book["Registered trials"]["G1"] = "Reviewer name"  # "reviewer" renamed
     book.save(workbook_path)
     with pytest.raises(DecisionFileError) as caught:
-        read_workbook_decisions(workbook_path)
-    assert str(caught.value) == (
-        "screening.xlsx, sheet 'Registered trials': columns 'reviewer', 'notes' are missing "
-        "(renamed or deleted?)"
+        harvest_workbook(workbook_path)
+    assert str(caught.value).startswith(
+        "screening.xlsx [Registered trials]: column(s) reviewer, notes missing from the header"
     )
 
 
-def test_duplicated_decision_column_is_an_error(workbook_path):
-    book = openpyxl.load_workbook(workbook_path)
-    book["Registered trials"]["B1"] = "Decision"
-    book.save(workbook_path)
-    with pytest.raises(DecisionFileError, match="'decision' appears more than once"):
-        read_workbook_decisions(workbook_path)
-
-
-def test_renamed_decision_column_names_file_sheet_and_column(workbook_path):
-    book = openpyxl.load_workbook(workbook_path)
-    del book["Essay matches"]
-    ws = book["To screen"]
-    for cell in ws[1]:
-        if cell.value == "decision":
-            cell.value = "my decision"
-    book.save(workbook_path)
-    with pytest.raises(DecisionFileError) as caught:
-        read_workbook_decisions(workbook_path)
-    assert str(caught.value) == (
-        "screening.xlsx, sheet 'To screen': column 'decision' is missing (renamed or deleted?)"
-    )
-    assert isinstance(caught.value, LivescreenError)
-    assert isinstance(caught.value, ValueError)
+def test_duplicated_column_is_an_error(tmp_path):
+    path = tmp_path / "to_screen.csv"
+    path.write_text("pmid,decision,Decision\n1,include,\n", encoding="utf-8")
+    with pytest.raises(DecisionFileError, match="column decision appears more than once"):
+        harvest_workbook(path)
 
 
 def test_renamed_id_column_is_an_error_not_a_skipped_sheet(workbook_path):
     book = openpyxl.load_workbook(workbook_path)
-    del book["Essay matches"]
+    del book["To screen"]
     book["Registered trials"]["A1"] = "trial"
     book.save(workbook_path)
-    with pytest.raises(DecisionFileError, match="sheet 'Registered trials': .*no id column"):
-        read_workbook_decisions(workbook_path)
+    with pytest.raises(DecisionFileError, match=r"\[Registered trials\]: .*no id column"):
+        harvest_workbook(workbook_path)
 
 
 def test_headers_match_ignoring_case_and_spaces(tmp_path):
-    path = tmp_path / "d.xlsx"
+    path = tmp_path / "screening.xlsx"
     book = openpyxl.Workbook()
     ws = book.active
     ws.append([" PMID ", "Decision", "Exclusion_Reason", "reviewer", "notes"])
     ws.append([123, " include ", None, None, None])
-    ws.append([None, None, None, None, None])
-    ws.append([None, None, None, None, None])
-    ws["A6"] = "456"  # rows 4 and 5 blank: row numbers still count them
     book.save(path)
-    rows = read_workbook_decisions(path)
-    assert [(row["row"], row["record_id"], row["decision"]) for row in rows] == [
-        (2, "123", "include"),
-        (6, "456", ""),
-    ]
+    result = harvest_workbook(path)
+    assert result.recorded == 1
+    assert result.history[0]["record_id"] == "123" and result.history[0]["decision"] == "include"
 
 
-def test_sheet_without_id_column_is_skipped(tmp_path):
-    path = tmp_path / "d.xlsx"
+def test_sheet_without_decision_columns_is_skipped(tmp_path):
+    path = tmp_path / "screening.xlsx"
     book = openpyxl.Workbook()
     book.active.append(["thoughts", "owner"])
     book.active.append(["re-check the highlighted trials", "SK"])
     book.create_sheet("Empty")
     book.save(path)
-    assert read_workbook_decisions(path) == []
+    assert harvest_workbook(path).recorded == 0
 
 
 @pytest.mark.parametrize(
@@ -377,23 +356,23 @@ def test_corrupt_file_is_a_decision_file_error(tmp_path, content):
     path = tmp_path / "screening.xlsx"
     path.write_bytes(content)
     with pytest.raises(DecisionFileError, match=r"^screening\.xlsx cannot be read as an Excel"):
-        read_workbook_decisions(path)
+        read_sheets(path)
 
 
 def test_truncated_workbook_is_a_decision_file_error(workbook_path):
     data = workbook_path.read_bytes()
     workbook_path.write_bytes(data[: len(data) // 2])
     with pytest.raises(DecisionFileError, match="cannot be read as an Excel workbook"):
-        read_workbook_decisions(workbook_path)
+        read_sheets(workbook_path)
 
 
 def test_csv_renamed_or_missing_file_is_a_decision_file_error(tmp_path):
     csv_path = tmp_path / "screening.csv"
     csv_path.write_text("pmid,decision\n1,include\n", encoding="utf-8")
     with pytest.raises(DecisionFileError, match=r"^screening\.csv cannot be read"):
-        read_workbook_decisions(csv_path)
+        read_sheets(csv_path)
     with pytest.raises(DecisionFileError, match="does not exist"):
-        read_workbook_decisions(tmp_path / "missing.xlsx")
+        read_sheets(tmp_path / "missing.xlsx")
 
 
 def test_libreoffice_opens_the_workbook(workbook_path, tmp_path):
@@ -427,7 +406,8 @@ def test_overlong_text_is_cut_to_what_a_cell_holds(tmp_path):
     write_workbook(
         path, [Sheet(name="Long", columns=["abstract"], rows=[{"abstract": "a" * 40000}])]
     )
-    assert openpyxl.load_workbook(path)["Long"]["A2"].value == "a" * 32767
+    shown = openpyxl.load_workbook(path)["Long"]["A2"].value
+    assert len(shown) == 32767 and shown.endswith(CUT_MARKER.format(n=40000))
 
 
 @pytest.mark.parametrize(
