@@ -1,80 +1,90 @@
-"""PRISMA 2020 counts and flow diagram for a livescreen run (an update of a living review).
+"""PRISMA 2020 counts of a living review: this update, and the review so far.
 
-`prisma_counts` fills the fields of the PRISMA2020 tool's template (`PRISMA.csv` of the
+The counts fill the fields of the PRISMA2020 tool's template (`PRISMA.csv` of the
 PRISMA2020 R package and Shiny app, github.com/prisma-flowdiagram/PRISMA2020; the `data`
-names are the template's) that livescreen can know; `flow_diagram` draws the PRISMA 2020 flow
-diagram for *updated* reviews that searched databases and registers only (previous studies
-column; identification of new studies via databases and registers; screening; included).
+names are the template's) that livescreen can know; `livescreen.prisma_diagram` draws them.
+Everything is counted from one input, `results/screening/screening.json`, which the
+`screening_tables` job writes every run: the rows of `to_screen.csv`, `registered_trials.csv`
+and `essay_matches.csv` as that run built them, whose decisions are the decision store's
+current decisions (blank while a decision conflict is open). The reviewer-edited CSVs are
+never read here: a decision counts once it is in the store. Whenever decisions change,
+screening.json changes, and Snakemake redraws the diagrams.
 
-**What one run counts.** Each run (one `screening_tables` job, named by the manifest's
-`run`) searches PubMed with every keyword and ClinicalTrials.gov once, in full (the searches
-are not date-limited). The "previous version of the review" is everything earlier runs showed
-in the tables; "new" is what this run shows for the first time. With
+Each run (one `screening_tables` job, named by screening.json's `run`) searches PubMed with
+every keyword and ClinicalTrials.gov once, in full (the searches are not date-limited). A
+record is *shown* by a run when it is in its screening tables; it is *new* in the run that
+first showed it (`first_seen` == `run`). Two sets of counts are made:
 
-* H: the keyword searches' hits, summed over keywords (a PMID found by three keywords counts
-  three times); U: the distinct PMIDs among them;
-* E: the PMIDs in U that the essay cites (`essay_matches.csv`);
-* F: the publications in `to_screen.csv` this run found (`still_found` true); of them, those
-  with `first_seen` equal to the run are new (N), the others were screened by an earlier run;
-* R: the registrations the registry search returned; of them, those in
-  `registered_trials.csv` with `first_seen` equal to the run are new (NR),
+**This update** (`update_counts`: `update_counts.csv`, `update_flow.svg`; the PRISMA 2020
+diagram for updated reviews). With U the distinct PMIDs the keyword searches returned, E
+those of them the essay cites (`essay_matches`), F the publications found by this run
+(`still_found` true), R the registrations the registry search returned:
 
-the fields are
+* `database_results` = |U| (a record found by several keyword searches counts once; the
+  hits summed over keywords are `livescreen_keyword_hits`, per keyword in
+  counts_by_keyword.csv); `register_results` = |R|;
+* `duplicates` = the records of F and R an earlier run already showed, found again
+  (`livescreen_found_again`);
+* `excluded_automatic` = 0 (livescreen's classification orders and highlights, it removes
+  nothing); `excluded_other` = |E|, records already cited by the essay (removed by every run
+  that finds them: they never reach screening);
+* `records_screened` = the publications and registrations new in this run.
 
-* `database_results` = H;
-* `register_results` = |R|;
-* `duplicates` = (H - |U|) + (|F| - |N|) + (|R| - |NR|): hits of a PMID that another keyword
-  search also found, and records and registrations an earlier run already screened, found
-  again;
-* `excluded_automatic` = 0: livescreen's classification orders and highlights, it removes
-  nothing;
-* `excluded_other` = |E|: records already cited by the essay;
-* `records_screened` = |N| + |NR|: records and registrations this run shows for the first
-  time;
+So for every update, **identified - duplicates - essay matches = screened**, because U is
+split exactly into E, the new publications and those found again (checked: the searches
+must match screening.json, or PrismaCountError names the ids that do not fit). Across
+updates every record is screened once, by the run that first showed it.
 
-so that, for every run, **identified - duplicates - essay matches = screened**:
-H + |R| - duplicates - |E| = |N| + |NR|, because U is split exactly into E, the new records
-and the records found again (`prisma_counts` checks this against the tables and stops with
-the PMIDs that do not fit). Across updates, every record is screened once, by the run that
-first showed it: the runs' `records_screened` add up to every record the tables hold
-(`livescreen_earlier_screened` + `records_screened` of the latest run). Essay matches are
-removed by every run that finds them (they never reach screening, so no run "screened" them).
+**The review so far** (`review_counts`: `counts.csv`, `flow.svg`; the PRISMA 2020 diagram
+for new reviews, covering every run): every record any run showed, found again or not
+(`still_found` false), each counted once however many keyword searches and runs found it:
+`database_results` = the publications shown plus the essay matches not shown,
+`register_results` = the registrations shown, `duplicates` = 0, `excluded_other` = the
+essay matches not shown, `records_screened` = every publication and registration shown
+(`livescreen_first_shown_earlier` + `livescreen_first_shown_now`). The same identity holds.
+Essay matches are those the latest searches find (one a search no longer finds drops out of
+both `database_results` and `excluded_other`).
 
-**Decisions** are the reviewers' title/abstract screening decisions, as the tables show them
-(`to_screen.csv` and `registered_trials.csv`, read as Excel or LibreOffice may have saved
-them). Of this run's new records: `exclude` -> `records_excluded` (reasons given in
-`exclusion_reason` counted in `livescreen_exclusion_reasons`), `include` -> passed screening:
-`dbr_sought_reports` (the reports whose full text is sought), `maybe` or blank ->
-`livescreen_awaiting_decision`. A run shows its new records undecided; after screening them,
-`snakemake --forcerun prisma` redraws the diagram from the tables as the reviewers left them.
+**Decisions**, in both: of the records screened, `exclude` -> `records_excluded` (the
+`exclusion_reason`s counted in `livescreen_exclusion_reasons`, case and spacing ignored),
+`include` -> passed screening (`livescreen_passed_screening`), `maybe`, blank, or an open
+decision conflict -> `livescreen_awaiting_decision` (conflicts also in
+`livescreen_conflicts`); records_screened = excluded + passed + awaiting, checked. While any
+record screened awaits a decision, `dbr_sought_reports` and everything after it are not
+known yet (n empty, drawn `–`): the reports sought are the records that passed screening,
+once screening is finished. Then `dbr_sought_reports` = passed screening; when it is 0,
+nothing is retrieved, assessed or included (those fields are 0).
 
-**Not known to livescreen** (n empty; reviewers fill them in, in a copy of `counts.csv`, and
-redraw with `python -m livescreen.prisma counts.csv flow.svg flow.png`): reports not retrieved,
-reports assessed and excluded with reasons, studies and reports included (new, previous,
-total) — retrieval and full-text assessment happen outside livescreen. Zeros that follow from
-the decisions are filled in: a record excluded is never included, so when every record of
-earlier runs is excluded (or there was no earlier run) `previous_*` = 0, and when every new
-record is excluded, nothing new is sought, retrieved, assessed or included (those fields are
-0); totals are previous + new whenever both are known. Websites, organisations and citation
-searching are not part of livescreen's search (n empty; the diagram follows the template for
-databases and registers only).
+**Previous studies** (the update's left column) are studies included in the review as it
+stood before this run: 0 when no earlier run showed a record or every record earlier runs
+showed is excluded, not known otherwise. The column also shows the records first shown by
+earlier runs and their decisions (`livescreen_earlier_*`). The review so far starts with
+livescreen's first run: its `previous_*` are 0 and its totals equal its `new_*`.
 
-Rows named `livescreen_*` are not PRISMA2020 fields: they break the numbers down (duplicates,
-decisions, earlier runs) and are drawn as indented lines in the diagram.
+**Not known to livescreen** (n empty; reviewers fill them in, in a copy of counts.csv, and
+redraw with `python -m livescreen.prisma counts.csv flow.svg flow.png`): reports not
+retrieved, reports assessed and excluded with reasons, studies and reports included —
+retrieval and full-text assessment happen outside livescreen. Websites, organisations and
+citation searching are not part of livescreen's search (n empty).
+
+Rows named `livescreen_*` are not PRISMA2020 fields: they break the numbers down and are
+drawn as indented lines; `livescreen_view` says which set a file holds (`update` or
+`review so far`) and so which template the diagram uses.
 """
 
 from __future__ import annotations
 
-import re
+import csv
+import io
+import shutil
 import sys
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from .decisions import decision_from_row, read_spreadsheet_csv
 from .errors import LivescreenError
-from .tables import LIST_SEPARATOR, atomic_path, write_csv
+from .tables import LIST_SEPARATOR, atomic_path, read_json, write_csv
 
 COUNT_COLUMNS = ["data", "node", "box", "boxtext", "n", "note"]
 KEYWORD_COLUMNS = [
@@ -123,65 +133,162 @@ TEMPLATE: dict[str, tuple[str, str, str]] = {
 
 # livescreen's own rows (not PRISMA2020 fields): the breakdowns the diagram shows indented.
 DETAIL: dict[str, str] = {
-    "livescreen_search_overlap": "in more than one keyword search",
-    "livescreen_found_again": "already screened by an earlier run",
+    "livescreen_view": "which counts: this update, or the review so far",
+    "livescreen_run": "the run (UTC)",
+    "livescreen_first_run": "the first run that showed a record (UTC)",
+    "livescreen_keyword_hits": "keyword search hits, summed",
+    "livescreen_found_again": "already shown by an earlier run",
+    "livescreen_not_found_publications": "no longer found by the searches",
+    "livescreen_not_found_registrations": "no longer found by the search",
     "livescreen_screened_publications": "publications (PubMed)",
     "livescreen_screened_registrations": "registrations (ClinicalTrials.gov)",
+    "livescreen_first_shown_earlier": "first shown by an earlier run",
+    "livescreen_first_shown_now": "first shown by this run",
+    "livescreen_passed_screening": "passed screening so far",
     "livescreen_awaiting_decision": "awaiting a decision",
+    "livescreen_conflicts": "of which in a decision conflict",
     "livescreen_exclusion_reasons": "reasons given",
-    "livescreen_earlier_screened": "Records screened by earlier runs",
-    "livescreen_earlier_include": "of which passed screening",
+    "livescreen_earlier_screened": "Records shown by earlier runs",
+    "livescreen_earlier_include": "passed screening",
+    "livescreen_earlier_exclude": "excluded",
+    "livescreen_earlier_awaiting": "awaiting a decision",
 }
 
+UPDATE = "update"
+REVIEW = "review so far"
 FILL_IN = "not recorded by livescreen: reviewers fill it in"
-ESSAY = "already cited by the essay"
 NO_REASON = "no reason given"
+DECISIONS = ("include", "exclude", "maybe")
+# the fields that follow from screening: not known while records await a decision
+AFTER_SCREENING = (
+    "dbr_sought_reports",
+    "dbr_notretrieved_reports",
+    "dbr_assessed",
+    "dbr_excluded",
+    "new_studies",
+    "new_reports",
+)
 
 
 class PrismaCountError(LivescreenError, ValueError):
-    """The searches and the screening tables disagree, so the counts would not add up."""
+    """The searches and screening.json disagree, so the counts would not add up."""
+
+
+Value = tuple[int | str | None, str]  # (n, note)
+
+
+# -- screening.json --------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class Tables:
-    """The screening tables as the reviewers left them (rows of strings, by column)."""
+class Screening:
+    """`results/screening/screening.json`: the run and its tables' rows (text by column),
+    decisions as the decision store holds them."""
 
-    to_screen: list[dict]
-    registered: list[dict]
+    run: str
+    run_folder: str
+    publications: list[dict]
+    registrations: list[dict]
     essay_matches: list[dict]
 
+    @classmethod
+    def from_json(cls, data: Mapping) -> Screening:
+        keys = ("run", "run_folder", "publications", "registrations", "essay_matches")
+        missing = [key for key in keys if key not in data]
+        if missing:
+            raise PrismaCountError(
+                f"screening.json has no {', '.join(missing)}; it is not from this version of "
+                "livescreen: run the workflow again (snakemake --forcerun screening_tables)"
+            )
+        for key, id_column in [
+            ("publications", "pmid"),
+            ("registrations", "nct_id"),
+            ("essay_matches", "pmid"),
+        ]:
+            ids = [str(row.get(id_column) or "") for row in data[key]]
+            if "" in ids:
+                raise PrismaCountError(f"screening.json: a row of {key} has no {id_column}")
+            if repeated := sorted(i for i, k in Counter(ids).items() if k > 1):
+                raise PrismaCountError(
+                    f"screening.json: {key} lists {', '.join(repeated[:10])} more than once"
+                )
+        return cls(*(data[key] for key in keys))
 
-# -- reading ---------------------------------------------------------------------------------
+
+def read_screening(path: str | Path) -> Screening:
+    return Screening.from_json(read_json(path))
 
 
-def read_table(path: str | Path) -> list[dict]:
-    """A livescreen CSV as a spreadsheet may have saved it; the decision columns checked."""
-    path = Path(path)
-    header, numbered = read_spreadsheet_csv(path)
-    id_column = next((c for c in ("pmid", "nct_id") if c in header), None)
-    rows = []
-    for number, row in numbered:
-        if id_column and "decision" in row:
-            decision = decision_from_row(row, id_column, path.name, number)
-            if decision is None:
-                continue
-            row.update(zip(("decision", "exclusion_reason"), decision.values[:2], strict=True))
-        rows.append(row)
-    return rows
+# -- decisions -------------------------------------------------------------------------------
 
 
-def read_tables(manifest: Mapping) -> Tables:
-    """The tables the manifest (`results/screening/tables.json`) lists."""
-    by_name = {Path(path).name: Path(path) for path in manifest["tables"]}
-    wanted = {
-        "to_screen": "to_screen.csv",
-        "registered": "registered_trials.csv",
-        "essay_matches": "essay_matches.csv",
-    }
-    missing = [name for name in wanted.values() if name not in by_name]
-    if missing:
-        raise PrismaCountError(f"the manifest lists no {', '.join(missing)}")
-    return Tables(**{key: read_table(by_name[name]) for key, name in wanted.items()})
+def screening_decision(row: Mapping) -> str:
+    """`include`, `exclude`, or `awaiting` (maybe, blank, or an open decision conflict)."""
+    decision = str(row.get("decision") or "").strip().lower()
+    if decision not in ("", *DECISIONS):
+        record = row.get("pmid") or row.get("nct_id")
+        raise PrismaCountError(
+            f"screening.json: {record} has decision {decision!r}, not one of "
+            f"{', '.join(DECISIONS)} or blank"
+        )
+    if str(row.get("conflict") or "").strip():
+        return "awaiting"
+    return decision if decision in ("include", "exclude") else "awaiting"
+
+
+def reason_counts(rows: Iterable[Mapping]) -> dict[str, int]:
+    """Exclusion reasons counted, ignoring case and spacing; each shown in its most common
+    spelling (the first met, on a tie); most frequent first."""
+    spellings: dict[str, Counter[str]] = {}
+    for row in rows:
+        text = " ".join(str(row.get("exclusion_reason") or "").split()) or NO_REASON
+        spellings.setdefault(text.casefold(), Counter())[text] += 1
+    counted = {max(s, key=s.__getitem__): s.total() for s in spellings.values()}
+    return dict(sorted(counted.items(), key=lambda item: (-item[1], item[0].casefold())))
+
+
+@dataclass(frozen=True)
+class Decided:
+    """Screening decisions over some records."""
+
+    include: int
+    exclude: int
+    awaiting: int
+    conflicts: int
+    reasons: dict[str, int]
+
+    @classmethod
+    def of(cls, rows: Sequence[Mapping]) -> Decided:
+        states = Counter(screening_decision(row) for row in rows)
+        return cls(
+            include=states["include"],
+            exclude=states["exclude"],
+            awaiting=states["awaiting"],
+            conflicts=sum(bool(str(row.get("conflict") or "").strip()) for row in rows),
+            reasons=reason_counts(r for r in rows if screening_decision(r) == "exclude"),
+        )
+
+
+def after_screening(decided: Decided, whose: str) -> dict[str, Value]:
+    """The fields from `dbr_sought_reports` on: not known while records await a decision,
+    0 when none passed screening, the reviewers' to fill in otherwise (but reports sought)."""
+    if decided.awaiting:
+        why = (
+            f"not known yet: {decided.awaiting} of {whose} records screened await a decision "
+            f"(maybe, blank or in conflict); {decided.include} passed screening so far"
+        )
+        return dict.fromkeys(AFTER_SCREENING, (None, why))
+    if not decided.include:
+        nothing = (0, "0: no record passed screening, so no report is sought")
+        return dict.fromkeys(AFTER_SCREENING, nothing)
+    values = dict.fromkeys(AFTER_SCREENING, (None, FILL_IN))
+    values["dbr_sought_reports"] = (
+        decided.include,
+        f"decision include (passed title/abstract screening), among {whose} records "
+        "screened, every one of them decided: their full texts are sought",
+    )
+    values["dbr_excluded"] = (None, f"{FILL_IN}, as 'Reason, n; Reason, n' (full-text exclusions)")
+    return values
 
 
 # -- counts ----------------------------------------------------------------------------------
@@ -215,180 +322,53 @@ def parse_specific(value: str) -> list[tuple[str, str]]:
     return pairs
 
 
-def prisma_counts(
-    searches: Sequence[Mapping], registry: Mapping, tables: Tables, run: str
-) -> list[dict]:
-    """The PRISMA2020 rows (`COUNT_COLUMNS`) for the run `run`; the module docstring defines
-    every number. Raises PrismaCountError when the tables do not match the searches."""
-    hits = sum(len(search["pmids"]) for search in searches)
-    unique = {pmid for search in searches for pmid in search["pmids"]}
-    essay = {row["pmid"] for row in tables.essay_matches}
-    found = [row for row in tables.to_screen if row.get("still_found", "true") != "false"]
-    studies = {study_id(study) for study in registry["studies"]}
-    found_regs = [row for row in tables.registered if row.get("still_found", "true") != "false"]
-    _check_partition("publications", unique, essay, {row["pmid"] for row in found})
-    _check_partition("registrations", studies, set(), {row["nct_id"] for row in found_regs})
+@dataclass(frozen=True)
+class _Searched:
+    """What this run's searches returned, checked against screening.json."""
 
-    new = [row for row in tables.to_screen if row.get("first_seen") == run]
-    new_regs = [row for row in tables.registered if row.get("first_seen") == run]
-    earlier = [
-        row for row in [*tables.to_screen, *tables.registered] if row.get("first_seen") != run
-    ]
-    screened = [*new, *new_regs]
-    decisions = Counter(row.get("decision", "") for row in screened)
-    reasons = Counter(
-        row.get("exclusion_reason") or NO_REASON
-        for row in screened
-        if row.get("decision") == "exclude"
-    )
-    overlap = hits - len(unique)
-    found_again = (len(found) - len(new)) + (len(found_regs) - len(new_regs))
-    databases: Counter[str] = Counter()
+    hits: int
+    by_database: dict[str, set[str]]
+    studies: set[str]
+    register: str
+
+    @property
+    def unique(self) -> set[str]:
+        return set().union(*self.by_database.values())
+
+
+def _searched(searches: Sequence[Mapping], registry: Mapping, screening: Screening) -> _Searched:
+    by_database: dict[str, set[str]] = {}
     for search in searches:
-        databases[database_name(search["source"])] += len(search["pmids"])
-    register = register_name(registry["source"])
-    awaiting = decisions["maybe"] + decisions[""]
-    sought = decisions["include"]
-    # nothing can be included from records all excluded: then the later fields are 0
-    nothing_new = sought == 0 and awaiting == 0
-    zero_if_nothing_new = 0 if nothing_new else None
-    earlier_open = sum(row.get("decision") != "exclude" for row in earlier)
-    previous = None if earlier_open else 0
-    previous_note = (
-        f"included by earlier runs (after full-text assessment); {FILL_IN}"
-        if earlier_open
-        else "0: no record from an earlier run passed screening or awaits a decision"
-        if earlier
-        else "0: no earlier run"
+        by_database.setdefault(database_name(search["source"]), set()).update(search["pmids"])
+    searched = _Searched(
+        hits=sum(len(search["pmids"]) for search in searches),
+        by_database=by_database,
+        studies={study_id(study) for study in registry["studies"]},
+        register=register_name(registry["source"]),
     )
+    essay = {row["pmid"] for row in screening.essay_matches}
+    found = {row["pmid"] for row in screening.publications if _still_found(row)}
+    found_regs = {row["nct_id"] for row in screening.registrations if _still_found(row)}
+    _check_partition("publications", searched.unique, essay, found)
+    _check_partition("registrations", searched.studies, set(), found_regs)
+    lost = [
+        row.get("pmid") or row.get("nct_id")
+        for row in [*screening.publications, *screening.registrations]
+        if row.get("first_seen") == screening.run and not _still_found(row)
+    ]
+    if lost:
+        raise PrismaCountError(
+            f"screening.json: {', '.join(lost[:10])} first shown by this run but not found by it"
+        )
+    return searched
 
-    values: dict[str, tuple[int | str | None, str]] = {
-        "previous_studies": (previous, previous_note),
-        "previous_reports": (previous, previous_note),
-        "database_results": (
-            hits,
-            "PMIDs retrieved by the keyword searches, summed over keywords (a PMID found by k "
-            "searches counts k times); per keyword in counts_by_keyword.csv",
-        ),
-        "database_specific_results": (specific(databases), "database_results per database"),
-        "register_results": (
-            len(registry["studies"]),
-            "registrations the ClinicalTrials.gov search returned",
-        ),
-        "register_specific_results": (
-            specific({register: len(registry["studies"])}),
-            "register_results per register",
-        ),
-        "website_results": (None, "not part of livescreen's search"),
-        "organisation_results": (None, "not part of livescreen's search"),
-        "citations_results": (None, "not part of livescreen's search"),
-        "duplicates": (
-            overlap + found_again,
-            "livescreen_search_overlap + livescreen_found_again: hits of a PMID another "
-            "keyword search also found, and records and registrations an earlier run already "
-            "screened, found again",
-        ),
-        "excluded_automatic": (
-            0,
-            "livescreen's classification orders and highlights records; it removes none",
-        ),
-        "excluded_other": (
-            len(essay),
-            "records already cited by the essay (essay_matches.csv), removed before screening "
-            "by every run that finds them",
-        ),
-        "records_screened": (
-            len(screened),
-            f"records and registrations first shown by this run ({run}): database_results + "
-            "register_results - duplicates - excluded_other",
-        ),
-        "records_excluded": (
-            decisions["exclude"],
-            "decision exclude, among this run's records screened; reasons in "
-            "livescreen_exclusion_reasons",
-        ),
-        "dbr_sought_reports": (
-            sought,
-            "decision include (passed title/abstract screening), among this run's records "
-            "screened: their full texts are sought",
-        ),
-        "dbr_notretrieved_reports": (
-            zero_if_nothing_new,
-            "0: no report sought" if nothing_new else FILL_IN,
-        ),
-        "other_sought_reports": (None, "no other methods"),
-        "other_notretrieved_reports": (None, "no other methods"),
-        "dbr_assessed": (zero_if_nothing_new, "0: no report sought" if nothing_new else FILL_IN),
-        "dbr_excluded": (
-            zero_if_nothing_new,
-            "0: no report sought"
-            if nothing_new
-            else f"{FILL_IN}, as 'Reason, n; Reason, n' (full-text exclusions)",
-        ),
-        "other_assessed": (None, "no other methods"),
-        "other_excluded": (None, "no other methods"),
-        "new_studies": (zero_if_nothing_new, "0: no report sought" if nothing_new else FILL_IN),
-        "new_reports": (zero_if_nothing_new, "0: no report sought" if nothing_new else FILL_IN),
-    }
-    for kind in ("studies", "reports"):
-        if previous is not None and zero_if_nothing_new is not None:
-            values[f"total_{kind}"] = (
-                previous + zero_if_nothing_new,
-                f"previous_{kind} + new_{kind}",
-            )
-        else:
-            values[f"total_{kind}"] = (None, FILL_IN)
-    rows = [
-        {
-            "data": data,
-            "node": node,
-            "box": box,
-            "boxtext": boxtext,
-            "n": values[data][0],
-            "note": values[data][1],
-        }
-        for data, (node, box, boxtext) in TEMPLATE.items()
-    ]
-    details: dict[str, tuple[int | str, str]] = {
-        "livescreen_search_overlap": (
-            overlap,
-            "part of duplicates: keyword hits minus distinct PMIDs",
-        ),
-        "livescreen_found_again": (
-            found_again,
-            "part of duplicates: publications and registrations first shown by an earlier run "
-            "that this run found again",
-        ),
-        "livescreen_screened_publications": (len(new), "part of records_screened"),
-        "livescreen_screened_registrations": (len(new_regs), "part of records_screened"),
-        "livescreen_awaiting_decision": (
-            awaiting,
-            "decision maybe or blank, among this run's records screened "
-            "(records_screened = records_excluded + dbr_sought_reports + this)",
-        ),
-        "livescreen_exclusion_reasons": (
-            specific(dict(sorted(reasons.items(), key=lambda item: (-item[1], item[0])))),
-            "exclusion_reason of records_excluded, counted ('Reason, n; Reason, n')",
-        ),
-        "livescreen_earlier_screened": (
-            len(earlier),
-            "records and registrations earlier runs screened (first_seen before this run), "
-            "found again or not",
-        ),
-        "livescreen_earlier_include": (
-            sum(row.get("decision") == "include" for row in earlier),
-            "of livescreen_earlier_screened, decision include (passed screening)",
-        ),
-    }
-    rows += [
-        {"data": data, "node": "", "box": "", "boxtext": DETAIL[data], "n": n, "note": note}
-        for data, (n, note) in details.items()
-    ]
-    return rows
+
+def _still_found(row: Mapping) -> bool:
+    return str(row.get("still_found", "true")).strip().lower() != "false"
 
 
 def _check_partition(kind: str, searched: set[str], removed: set[str], shown: set[str]) -> None:
-    """The searched ids must be exactly the removed ones and the ones the table shows."""
+    """The searched ids must be exactly the removed ones and the ones the tables show."""
     problems = []
     if both := sorted(removed & shown):
         problems.append(f"both removed and shown for screening: {', '.join(both[:10])}")
@@ -398,8 +378,286 @@ def _check_partition(kind: str, searched: set[str], removed: set[str], shown: se
         problems.append(f"in the tables as found but not searched: {', '.join(unsearched[:10])}")
     if problems:
         raise PrismaCountError(
-            f"{kind}: {'; '.join(problems)}. The searches and the screening tables are from "
+            f"{kind}: {'; '.join(problems)}. The searches and screening.json are from "
             "different runs; run the workflow again (snakemake --forcerun screening_tables)"
+        )
+
+
+def update_counts(
+    searches: Sequence[Mapping], registry: Mapping, screening: Screening
+) -> list[dict]:
+    """This update's PRISMA2020 rows (`COUNT_COLUMNS`): records first shown by this run, and
+    the earlier runs as the previous version. The module docstring defines every number;
+    raises PrismaCountError when screening.json does not match the searches."""
+    searched = _searched(searches, registry, screening)
+    run = screening.run
+    new = [row for row in screening.publications if row.get("first_seen") == run]
+    new_regs = [row for row in screening.registrations if row.get("first_seen") == run]
+    shown = [*screening.publications, *screening.registrations]
+    earlier = [row for row in shown if row.get("first_seen") != run]
+    found_again = sum(_still_found(row) for row in earlier)
+    screened = [*new, *new_regs]
+    decided = Decided.of(screened)
+    before = Decided.of(earlier)
+    essay = len(screening.essay_matches)
+
+    if not earlier:
+        previous: Value = (0, "0: no earlier run showed a record")
+    elif not before.include and not before.awaiting:
+        previous = (0, "0: every record earlier runs showed is excluded at screening")
+    else:
+        previous = (None, f"included before this run (after full-text assessment); {FILL_IN}")
+    values: dict[str, Value] = {
+        "previous_studies": previous,
+        "previous_reports": previous,
+        "database_results": (
+            len(searched.unique),
+            "distinct PMIDs the keyword searches returned (a record found by several keyword "
+            "searches counts once); hits per keyword in livescreen_keyword_hits and "
+            "counts_by_keyword.csv",
+        ),
+        "database_specific_results": (
+            specific({name: len(ids) for name, ids in searched.by_database.items()}),
+            "database_results per database",
+        ),
+        "register_results": (
+            len(searched.studies),
+            "registrations the ClinicalTrials.gov search returned",
+        ),
+        "register_specific_results": (
+            specific({searched.register: len(searched.studies)}),
+            "register_results per register",
+        ),
+        "duplicates": (
+            found_again,
+            "records and registrations an earlier run already showed, found again "
+            "(livescreen_found_again)",
+        ),
+        "excluded_automatic": (
+            0,
+            "livescreen's classification orders and highlights records; it removes none",
+        ),
+        "excluded_other": (
+            essay,
+            "records already cited by the essay (essay_matches), removed before screening by "
+            "every run that finds them",
+        ),
+        "records_screened": (
+            len(screened),
+            f"records and registrations first shown by this run ({run}): database_results + "
+            "register_results - duplicates - excluded_other",
+        ),
+        "records_excluded": (
+            decided.exclude,
+            "decision exclude, among this update's records screened; reasons in "
+            "livescreen_exclusion_reasons",
+        ),
+        **after_screening(decided, "this update's"),
+    }
+    values |= _totals(values)
+    details: dict[str, Value] = {
+        "livescreen_view": (UPDATE, "records first shown by this run (first_seen = run)"),
+        "livescreen_run": (run, "screening.json run"),
+        "livescreen_keyword_hits": (
+            searched.hits,
+            "PMIDs the keyword searches returned, summed over keywords (a record found by k "
+            "searches counts k times)",
+        ),
+        "livescreen_found_again": (found_again, "= duplicates"),
+        "livescreen_screened_publications": (len(new), "part of records_screened"),
+        "livescreen_screened_registrations": (len(new_regs), "part of records_screened"),
+        **_decision_details(decided, "this update's"),
+        "livescreen_earlier_screened": (
+            len(earlier),
+            "records and registrations first shown by earlier runs, found again or not",
+        ),
+        "livescreen_earlier_include": (before.include, "of them, decision include"),
+        "livescreen_earlier_exclude": (before.exclude, "of them, decision exclude"),
+        "livescreen_earlier_awaiting": (
+            before.awaiting,
+            "of them, decision maybe, blank or in conflict",
+        ),
+    }
+    rows = _rows(values, details)
+    check_identity(rows)
+    return rows
+
+
+def review_counts(
+    searches: Sequence[Mapping], registry: Mapping, screening: Screening
+) -> list[dict]:
+    """The review so far, as PRISMA2020 rows (`COUNT_COLUMNS`): every record any run showed,
+    with its current decision. The module docstring defines every number; raises
+    PrismaCountError when screening.json does not match the searches."""
+    searched = _searched(searches, registry, screening)
+    run = screening.run
+    publications = {row["pmid"] for row in screening.publications}
+    essay_only = {row["pmid"] for row in screening.essay_matches} - publications
+    shown = [*screening.publications, *screening.registrations]
+    decided = Decided.of(shown)
+    first = min((str(row.get("first_seen") or run) for row in shown), default=run)
+    database = next(iter(searched.by_database), database_name("pubmed"))
+    identified = len(publications) + len(essay_only)
+    not_found = [
+        sum(not _still_found(row) for row in rows)
+        for rows in (screening.publications, screening.registrations)
+    ]
+    no_previous: Value = (
+        0,
+        f"0: the review so far starts with livescreen's first run ({first}), so there is no "
+        "previous version",
+    )
+    values: dict[str, Value] = {
+        "previous_studies": no_previous,
+        "previous_reports": no_previous,
+        "database_results": (
+            identified,
+            "distinct PMIDs any run showed for screening, found again or not, plus the "
+            "essay-cited records the searches find; each counted once however many keyword "
+            "searches and runs found it",
+        ),
+        "database_specific_results": (specific({database: identified}), "database_results"),
+        "register_results": (
+            len(screening.registrations),
+            "distinct registrations any run showed, found again or not",
+        ),
+        "register_specific_results": (
+            specific({searched.register: len(screening.registrations)}),
+            "register_results per register",
+        ),
+        "duplicates": (
+            0,
+            "0: database_results and register_results count each record once, however many "
+            "keyword searches and runs found it",
+        ),
+        "excluded_automatic": (
+            0,
+            "livescreen's classification orders and highlights records; it removes none",
+        ),
+        "excluded_other": (
+            len(essay_only),
+            "records already cited by the essay (essay_matches) and never shown for screening",
+        ),
+        "records_screened": (
+            len(shown),
+            f"every record and registration the runs from {first} to {run} showed, found "
+            "again or not: database_results + register_results - duplicates - excluded_other",
+        ),
+        "records_excluded": (
+            decided.exclude,
+            "decision exclude (the decision store's current decision), among every record "
+            "screened; reasons in livescreen_exclusion_reasons",
+        ),
+        **after_screening(decided, "the review's"),
+    }
+    values |= _totals(values)
+    details: dict[str, Value] = {
+        "livescreen_view": (REVIEW, "every record any run showed, with its current decision"),
+        "livescreen_run": (run, "screening.json run: decisions as of this run"),
+        "livescreen_first_run": (first, "the earliest first_seen"),
+        "livescreen_not_found_publications": (
+            not_found[0],
+            "part of database_results: shown by an earlier run, not found by this run's "
+            "searches (still_found false)",
+        ),
+        "livescreen_not_found_registrations": (
+            not_found[1],
+            "part of register_results: shown by an earlier run, not found by this run's "
+            "registry search (still_found false)",
+        ),
+        "livescreen_screened_publications": (len(publications), "part of records_screened"),
+        "livescreen_screened_registrations": (
+            len(screening.registrations),
+            "part of records_screened",
+        ),
+        "livescreen_first_shown_earlier": (
+            sum(row.get("first_seen") != run for row in shown),
+            "part of records_screened: first shown by an earlier run",
+        ),
+        "livescreen_first_shown_now": (
+            sum(row.get("first_seen") == run for row in shown),
+            "part of records_screened: first shown by this run",
+        ),
+        **_decision_details(decided, "the review's"),
+    }
+    rows = _rows(values, details)
+    check_identity(rows)
+    return rows
+
+
+def _decision_details(decided: Decided, whose: str) -> dict[str, Value]:
+    return {
+        "livescreen_passed_screening": (
+            decided.include,
+            f"decision include, among {whose} records screened",
+        ),
+        "livescreen_awaiting_decision": (
+            decided.awaiting,
+            f"decision maybe, blank or in conflict, among {whose} records screened "
+            "(records_screened = records_excluded + livescreen_passed_screening + this)",
+        ),
+        "livescreen_conflicts": (
+            decided.conflicts,
+            "part of livescreen_awaiting_decision: an open decision conflict "
+            "(decision_conflicts.csv)",
+        ),
+        "livescreen_exclusion_reasons": (
+            specific(decided.reasons),
+            "exclusion_reason of records_excluded, counted ignoring case and spacing "
+            "('Reason, n; Reason, n')",
+        ),
+    }
+
+
+def _totals(values: Mapping[str, Value]) -> dict[str, Value]:
+    totals = {}
+    for kind in ("studies", "reports"):
+        previous, new = values[f"previous_{kind}"][0], values[f"new_{kind}"][0]
+        if isinstance(previous, int) and isinstance(new, int):
+            totals[f"total_{kind}"] = (previous + new, f"previous_{kind} + new_{kind}")
+        else:
+            totals[f"total_{kind}"] = (None, f"previous_{kind} + new_{kind}, once both are known")
+    return totals
+
+
+def _rows(values: dict[str, Value], details: dict[str, Value]) -> list[dict]:
+    not_searched = (None, "not part of livescreen's search")
+    no_other = (None, "no other methods")
+    values = {
+        "website_results": not_searched,
+        "organisation_results": not_searched,
+        "citations_results": not_searched,
+        **dict.fromkeys(
+            ["other_sought_reports", "other_notretrieved_reports", "other_assessed"], no_other
+        ),
+        "other_excluded": no_other,
+        **values,
+    }
+    rows = [
+        dict(zip(COUNT_COLUMNS, (data, node, box, text, *values[data]), strict=True))
+        for data, (node, box, text) in TEMPLATE.items()
+    ]
+    rows += [
+        {"data": data, "node": "", "box": "", "boxtext": DETAIL[data], "n": n, "note": note}
+        for data, (n, note) in details.items()
+    ]
+    return rows
+
+
+def check_identity(rows: Iterable[Mapping]) -> None:
+    """identified - duplicates - removed for other reasons = screened = excluded + passed
+    screening + awaiting; PrismaCountError otherwise."""
+    n = {row["data"]: row["n"] for row in rows}
+    identified = n["database_results"] + n["register_results"]
+    removed = n["duplicates"] + n["excluded_automatic"] + n["excluded_other"]
+    decided = (
+        n["records_excluded"] + n["livescreen_passed_screening"] + n["livescreen_awaiting_decision"]
+    )
+    if not identified - removed == n["records_screened"] == decided:
+        raise PrismaCountError(
+            f"PRISMA counts ({n['livescreen_view']}) do not add up: identified {identified} - "
+            f"removed {removed} = {identified - removed}, records screened "
+            f"{n['records_screened']}, decided or awaiting {decided}"
         )
 
 
@@ -435,412 +693,80 @@ def keyword_counts(searches: Iterable[Mapping], registry: Mapping | None = None)
     return rows
 
 
+# -- files -----------------------------------------------------------------------------------
+
+
 def write_counts(path: str | Path, rows: Iterable[Mapping]) -> None:
     write_csv(path, rows, COUNT_COLUMNS)
 
 
 def read_counts(path: str | Path) -> list[dict]:
-    """counts.csv as written (or as reviewers completed it in a spreadsheet)."""
-    return read_table(path)
-
-
-# -- the flow diagram ------------------------------------------------------------------------
-
-FONT = "DejaVu Sans"  # matplotlib's bundled default: the same output on every machine
-FONT_SIZE = 8.5  # points
-LINE = FONT_SIZE * 1.32 / 72  # inches per text line
-PAD = 0.09  # inches of padding inside a box
-INDENT = 0.16  # inches per indent level
-ROW_GAP = 0.32  # inches between rows (room for the arrows)
-COLUMN_GAP = 0.38
-PHASE_WIDTH = 0.34
-PREVIOUS_WIDTH = 2.75
-MAIN_WIDTH = 3.0
-SIDE_WIDTH = 3.25
-MARGIN = 0.12
-GREY, YELLOW, BLUE = "#d9d9d9", "#ffd966", "#9dc3e6"
-UNKNOWN = "–"
-MAX_REASONS = 8
-STYLE = {
-    "svg.hashsalt": "livescreen-prisma",  # fixed ids: the same counts give the same file
-    "svg.fonttype": "none",  # text stays text: searchable, editable in a manuscript
-    "font.family": FONT,
-    "font.size": FONT_SIZE,
-}
-
-
-@dataclass
-class _Box:
-    """A box's lines: (text, indent level); laid out by `_layout`."""
-
-    lines: list[tuple[str, int]]
-    fill: str = "white"
-    bold: bool = False
-    centred: bool = False
-    x: float = 0.0
-    width: float = 0.0
-    wrapped: list[tuple[str, int]] = field(default_factory=list)
-    top: float = 0.0
-    height: float = 0.0
-
-    @property
-    def bottom(self) -> float:
-        return self.top - self.height
-
-    @property
-    def middle(self) -> float:
-        return self.top - self.height / 2
-
-    @property
-    def centre(self) -> float:
-        return self.x + self.width / 2
-
-
-def _value(text) -> int | str | None:
-    """A count as a CSV cell holds it: '' -> None (unknown), '12' or '1,234' -> int."""
-    if text is None or isinstance(text, int):
-        return text
-    text = str(text).strip().lstrip("'")
-    if not text:
-        return None
-    return int(text.replace(",", "")) if re.fullmatch(r"\d[\d,]*", text) else text
-
-
-def _n(value) -> str:
-    if value is None:
-        return UNKNOWN
-    return f"{value:,}" if isinstance(value, int) else str(value)
-
-
-def count_label(label: str, value) -> str:
-    """`Label (n = 1,234)`, as the template writes counts; `n = –` when unknown."""
-    return f"{label} (n = {_n(value)})"
-
-
-def _listed(value) -> list[tuple[str, int]]:
-    """Indented `Name (n = k)` lines from a `Name, k; Name, k` cell (at most MAX_REASONS)."""
-    if not isinstance(value, str) or not value.strip():
-        return []
-    pairs = [(name, _value(n)) for name, n in parse_specific(value)]
-    lines = [(count_label(name, n), 1) for name, n in pairs[:MAX_REASONS]]
-    rest = pairs[MAX_REASONS:]
-    if rest:
-        total = sum(n for _, n in rest if isinstance(n, int))
-        lines.append((count_label(f"{len(rest)} further reasons", total), 1))
-    return lines
-
-
-def diagram_boxes(counts: Iterable[Mapping]) -> dict[str, _Box]:
-    """The diagram's boxes and their text, from counts.csv rows."""
-    v = {row["data"]: _value(row.get("n")) for row in counts}
-    label = {data: text for data, (_, _, text) in TEMPLATE.items()} | DETAIL
-
-    def line(data: str, indent: int = 0, text: str | None = None) -> tuple[str, int]:
-        return count_label(text or label[data], v.get(data)), indent
-
-    reports_excluded = v.get("dbr_excluded")
-    if isinstance(reports_excluded, str):  # reasons, as 'Reason, n; Reason, n'
-        excluded_lines = [
-            (count_label("Reports excluded", _sum(reports_excluded)), 0),
-            *_listed(reports_excluded),
-        ]
-    else:
-        excluded_lines = [line("dbr_excluded")]
-    return {
-        "previous_title": _Box([("Previous studies", 0)], GREY, bold=True, centred=True),
-        "new_title": _Box(
-            [("Identification of new studies via databases and registers", 0)],
-            YELLOW,
-            bold=True,
-            centred=True,
-        ),
-        "previous": _Box(
-            [
-                line("previous_studies"),
-                line("previous_reports"),
-                ("", 0),
-                line("livescreen_earlier_screened"),
-                line("livescreen_earlier_include", 1),
-            ]
-        ),
-        "identified": _Box(
-            [
-                ("Records identified from:", 0),
-                line("database_results"),
-                *_listed(v.get("database_specific_results")),
-                line("register_results"),
-                *_listed(v.get("register_specific_results")),
-            ]
-        ),
-        "removed": _Box(
-            [
-                ("Records removed before screening:", 0),
-                line("duplicates", 0, "Duplicate records removed"),
-                line("livescreen_search_overlap", 1),
-                line("livescreen_found_again", 1),
-                line("excluded_automatic"),
-                line("excluded_other"),
-                line("excluded_other", 1, ESSAY),
-            ]
-        ),
-        "screened": _Box(
-            [
-                line("records_screened"),
-                line("livescreen_screened_publications", 1),
-                line("livescreen_screened_registrations", 1),
-                line("livescreen_awaiting_decision", 1),
-            ]
-        ),
-        "excluded": _Box(
-            [line("records_excluded"), *_listed(v.get("livescreen_exclusion_reasons"))]
-        ),
-        "sought": _Box([line("dbr_sought_reports")]),
-        "not_retrieved": _Box([line("dbr_notretrieved_reports")]),
-        "assessed": _Box([line("dbr_assessed")]),
-        "reports_excluded": _Box(excluded_lines),
-        "new": _Box([line("new_studies"), line("new_reports")]),
-        "total": _Box([line("total_studies"), line("total_reports")]),
-    }
-
-
-def _sum(value: str) -> int | None:
-    numbers = [_value(n) for _, n in parse_specific(value)]
-    return sum(n for n in numbers if isinstance(n, int)) if numbers else None
-
-
-def _wrap(text: str, indent: int, width: float, measure) -> list[tuple[str, int]]:
-    """Greedy word wrap to `width` inches, never breaking a `(n = …)` count."""
-    if not text:
-        return [("", indent)]
-    tokens = re.findall(r"\(n = [^)]*\)|\S+", text)
-    lines: list[str] = []
-    current = ""
-    for token in tokens:
-        candidate = f"{current} {token}" if current else token
-        # continuation lines hang one level deeper than the line they continue
-        level = indent + (1 if lines else 0)
-        if current and measure(candidate) > width - 2 * PAD - level * INDENT:
-            lines.append(current)
-            current = token
-        else:
-            current = candidate
-    lines.append(current)
-    return [(text, indent if i == 0 else indent + 1) for i, text in enumerate(lines)]
-
-
-def _layout(boxes: dict[str, _Box], measure) -> float:
-    """Place every box; return the lowest y (the diagram runs from y = 0 downwards)."""
-    x_phase = MARGIN
-    x_previous = x_phase + PHASE_WIDTH + 0.18
-    x_main = x_previous + PREVIOUS_WIDTH + COLUMN_GAP
-    x_side = x_main + MAIN_WIDTH + COLUMN_GAP
-    columns = {
-        "previous_title": (x_previous, PREVIOUS_WIDTH),
-        "new_title": (x_main, x_side + SIDE_WIDTH - x_main),
-        "previous": (x_previous, PREVIOUS_WIDTH),
-        "identified": (x_main, MAIN_WIDTH),
-        "removed": (x_side, SIDE_WIDTH),
-        "screened": (x_main, MAIN_WIDTH),
-        "excluded": (x_side, SIDE_WIDTH),
-        "sought": (x_main, MAIN_WIDTH),
-        "not_retrieved": (x_side, SIDE_WIDTH),
-        "assessed": (x_main, MAIN_WIDTH),
-        "reports_excluded": (x_side, SIDE_WIDTH),
-        "new": (x_main, MAIN_WIDTH),
-        "total": (x_main, MAIN_WIDTH),
-    }
-    for name, box in boxes.items():
-        box.x, box.width = columns[name]
-
-        def fits(text: str, bold: bool = box.bold) -> float:
-            return measure(text, bold)
-
-        box.wrapped = [
-            piece for text, indent in box.lines for piece in _wrap(text, indent, box.width, fits)
-        ]
-        box.height = len(box.wrapped) * LINE + 2 * PAD
-    rows = [
-        ["previous_title", "new_title"],
-        ["previous", "identified", "removed"],
-        ["screened", "excluded"],
-        ["sought", "not_retrieved"],
-        ["assessed", "reports_excluded"],
-        ["new"],
-        ["total"],
+    """counts.csv as written, or as reviewers completed it in a spreadsheet (UTF-8 with or
+    without a byte-order mark, or Windows-1252; `,` or `;` between cells)."""
+    raw = Path(path).read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252")
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    return [
+        {
+            (key or "").strip(): (value or "").strip().removeprefix("'")
+            for key, value in row.items()
+            if key is not None
+        }
+        for row in reader
     ]
-    top = -MARGIN
-    for number, row in enumerate(rows):
-        height = max(boxes[name].height for name in row)
-        for name in row:
-            boxes[name].top, boxes[name].height = top, height
-        top -= height + (0.16 if number == 0 else ROW_GAP)
-    return top + ROW_GAP - MARGIN
 
 
-def flow_diagram(counts: Iterable[Mapping], svg_path: str | Path, png_path: str | Path) -> None:
-    """Draw the PRISMA 2020 flow diagram for updated reviews (databases and registers only)
-    from counts.csv rows: SVG (text kept as text) and PNG (200 dpi), byte-identical for the
-    same counts."""
-    import matplotlib
-
-    figure = diagram_figure(counts)
-    with matplotlib.rc_context(STYLE):
-        with atomic_path(svg_path) as tmp:
-            figure.savefig(tmp, format="svg", metadata={"Date": None})
-        with atomic_path(png_path) as tmp:
-            figure.savefig(tmp, format="png", dpi=200)
+def archive(run_folder: str | Path, paths: Iterable[str | Path]) -> Path:
+    """Copy the PRISMA files into `<run_folder>/prisma/`, the run's own record of them (the
+    next run's decisions change results/prisma/, not this archive); returns that folder."""
+    if not str(run_folder).strip():
+        raise PrismaCountError("screening.json names no run_folder to archive the counts in")
+    folder = Path(run_folder) / "prisma"
+    for path in paths:
+        with atomic_path(folder / Path(path).name) as tmp:
+            shutil.copyfile(path, tmp)
+    return folder
 
 
-def diagram_figure(counts: Iterable[Mapping]):
-    """The flow diagram as a matplotlib Figure (boxes, arrows and text placed from the counts;
-    each box patch has the gid `box-<name>`)."""
-    import matplotlib
+# the rule's outputs, by name (rules/prisma.smk), and their names in the run's archive
+OUTPUTS = ("counts", "by_keyword", "svg", "png", "update_counts", "update_svg", "update_png")
 
-    matplotlib.use("Agg")  # files only, no display
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.font_manager import FontProperties
-    from matplotlib.patches import FancyBboxPatch
-    from matplotlib.textpath import TextToPath
 
-    counts = list(counts)
-    with matplotlib.rc_context(STYLE):
-        to_path = TextToPath()
+def write_prisma(
+    searches: Sequence[Mapping],
+    registry: Mapping,
+    screening: Screening,
+    outputs: Mapping[str, str | Path],
+) -> tuple[list[dict], list[dict], Path]:
+    """Everything the `prisma` rule writes: the review so far (`counts`, `svg`, `png`), this
+    update (`update_counts`, `update_svg`, `update_png`), `by_keyword`, and all of them
+    copied into the run's folder. Returns (review rows, update rows, the archive folder)."""
+    from .prisma_diagram import flow_diagram
 
-        def measure(text: str, bold: bool = False) -> float:
-            """Width in inches from the font's advance widths (as an SVG viewer and the
-            200 dpi PNG set the text), with a 3 % margin."""
-            prop = FontProperties(family=FONT, size=FONT_SIZE, weight="bold" if bold else None)
-            return to_path.get_text_width_height_descent(text, prop, ismath=False)[0] / 72 * 1.03
-
-        boxes = diagram_boxes(counts)
-        bottom = _layout(boxes, measure)
-        unknown = any(UNKNOWN in text for box in boxes.values() for text, _ in box.wrapped)
-        width = boxes["removed"].x + SIDE_WIDTH + MARGIN
-        note_lines: list[tuple[str, int]] = []
-        if unknown:
-            note = (
-                f"{UNKNOWN}  not recorded by livescreen: full texts are retrieved and assessed "
-                "outside it. Complete counts.csv and redraw: "
-                "python -m livescreen.prisma counts.csv flow.svg flow.png"
-            )
-            note_lines = _wrap(note, 0, width, measure)
-        height = -bottom + len(note_lines) * LINE + (PAD if note_lines else 0)
-
-        figure = Figure(figsize=(width, height))
-        FigureCanvasAgg(figure)
-        axes = figure.add_axes((0, 0, 1, 1))
-        axes.set_xlim(0, width)
-        axes.set_ylim(-height, 0)
-        axes.axis("off")
-
-        for name, box in boxes.items():
-            rounded = box.fill != "white"
-            axes.add_patch(
-                FancyBboxPatch(
-                    (box.x, box.bottom),
-                    box.width,
-                    box.height,
-                    boxstyle="round,pad=0,rounding_size=0.06" if rounded else "square,pad=0",
-                    facecolor=box.fill,
-                    edgecolor="black",
-                    linewidth=0.8,
-                    gid=f"box-{name}",
-                )
-            )
-            first = box.middle + len(box.wrapped) * LINE / 2
-            for number, (text, indent) in enumerate(box.wrapped):
-                y = first - (number + 0.5) * LINE
-                if box.centred:
-                    x, ha = box.centre, "center"
-                else:
-                    x, ha = box.x + PAD + indent * INDENT, "left"
-                axes.text(
-                    x, y, text, ha=ha, va="center_baseline", fontweight="bold" if box.bold else None
-                )
-
-        # phases: blue bars with the stage name, down the left edge
-        phases = [
-            ("Identification", boxes["previous"].top, boxes["previous"].bottom),
-            ("Screening", boxes["screened"].top, boxes["reports_excluded"].bottom),
-            ("Included", boxes["new"].top, boxes["total"].bottom),
-        ]
-        for text, top, low in phases:
-            axes.add_patch(
-                FancyBboxPatch(
-                    (MARGIN, low),
-                    PHASE_WIDTH,
-                    top - low,
-                    boxstyle="round,pad=0,rounding_size=0.06",
-                    facecolor=BLUE,
-                    edgecolor="black",
-                    linewidth=0.8,
-                )
-            )
-            axes.text(
-                MARGIN + PHASE_WIDTH / 2,
-                (top + low) / 2,
-                text,
-                rotation=90,
-                ha="center",
-                va="center",
-                fontweight="bold",
-            )
-
-        def arrow(start: tuple[float, float], end: tuple[float, float]) -> None:
-            axes.annotate(
-                "",
-                xy=end,
-                xytext=start,
-                arrowprops={
-                    "arrowstyle": "-|>",
-                    "color": "black",
-                    "linewidth": 0.8,
-                    "shrinkA": 0,
-                    "shrinkB": 0,
-                    "mutation_scale": 10,
-                },
-            )
-
-        down = ["identified", "screened", "sought", "assessed", "new", "total"]
-        for upper, lower in zip(down, down[1:], strict=False):
-            a, b = boxes[upper], boxes[lower]
-            arrow((a.centre, a.bottom), (b.centre, b.top))
-        for left, right in [
-            ("identified", "removed"),
-            ("screened", "excluded"),
-            ("sought", "not_retrieved"),
-            ("assessed", "reports_excluded"),
-        ]:
-            a, b = boxes[left], boxes[right]  # one row: the same height
-            arrow((a.x + a.width, a.middle), (b.x, b.middle))
-        previous, total = boxes["previous"], boxes["total"]
-        axes.plot(
-            [previous.centre, previous.centre],
-            [previous.bottom, total.middle],
-            color="black",
-            linewidth=0.8,
-            solid_capstyle="butt",
-        )
-        arrow((previous.centre, total.middle), (total.x, total.middle))
-
-        for number, (text, indent) in enumerate(note_lines):
-            axes.text(
-                MARGIN + indent * INDENT,
-                bottom - (number + 0.5) * LINE,
-                text,
-                ha="left",
-                va="center_baseline",
-                fontsize=FONT_SIZE - 1,
-                color="#444444",
-            )
-
-    return figure
+    missing = [name for name in OUTPUTS if name not in outputs]
+    if missing:
+        raise PrismaCountError(f"no output path for {', '.join(missing)}")
+    review = review_counts(searches, registry, screening)
+    update = update_counts(searches, registry, screening)
+    write_counts(outputs["counts"], review)
+    write_counts(outputs["update_counts"], update)
+    write_csv(outputs["by_keyword"], keyword_counts(searches, registry), KEYWORD_COLUMNS)
+    flow_diagram(review, outputs["svg"], outputs["png"])
+    flow_diagram(update, outputs["update_svg"], outputs["update_png"])
+    folder = archive(screening.run_folder, [outputs[name] for name in OUTPUTS])
+    return review, update, folder
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """`python -m livescreen.prisma counts.csv flow.svg flow.png`: redraw the diagram from a
-    counts.csv the reviewers completed."""
+    counts.csv (or update_counts.csv) the reviewers completed."""
+    from .prisma_diagram import flow_diagram  # drawing imports matplotlib: only when drawing
+
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) != 3:
         print("usage: python -m livescreen.prisma counts.csv flow.svg flow.png", file=sys.stderr)

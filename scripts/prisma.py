@@ -1,38 +1,37 @@
-"""Snakemake rule `prisma`: searches, registry search and screening tables -> the PRISMA 2020
-counts (`results/prisma/counts.csv`, `counts_by_keyword.csv`) and flow diagram (`flow.svg`,
-`flow.png`). livescreen/prisma.py defines every number.
+"""Snakemake rule `prisma`: searches, registry search and `results/screening/screening.json`
+-> the PRISMA 2020 counts and flow diagrams of the review so far (`results/prisma/counts.csv`,
+`flow.svg`, `flow.png`) and of this update (`update_counts.csv`, `update_flow.svg`,
+`update_flow.png`), `counts_by_keyword.csv`, and a copy of them all in the run's folder
+(`results/runs/<time>/prisma/`). livescreen/prisma.py defines every number.
 
-The screening tables are read through the manifest (they are not Snakemake outputs, so they
-cannot be inputs), as the reviewers left them: `snakemake --forcerun prisma` after screening
-redraws the diagram with their decisions.
+screening.json carries the decision store's current decisions, and changes whenever they
+do, so Snakemake reruns this rule by itself after screening.
 """
 
 from livescreen.logs import logged
-from livescreen.prisma import (
-    KEYWORD_COLUMNS,
-    flow_diagram,
-    keyword_counts,
-    prisma_counts,
-    read_tables,
-    write_counts,
-)
-from livescreen.tables import read_json, write_csv
+from livescreen.prisma import read_screening, write_prisma
+from livescreen.tables import read_json
 
 with logged(snakemake.log[0]) as log:
     searches = [read_json(path) for path in snakemake.input.searches]
     registry = read_json(snakemake.input.registry)
-    manifest = read_json(snakemake.input.manifest)
-    counts = prisma_counts(searches, registry, read_tables(manifest), manifest["run"])
-    write_counts(snakemake.output.counts, counts)
-    write_csv(snakemake.output.by_keyword, keyword_counts(searches, registry), KEYWORD_COLUMNS)
-    flow_diagram(counts, snakemake.output.svg, snakemake.output.png)
-    n = {row["data"]: row["n"] for row in counts}
-    log.info(
-        "run %s: identified %s + %s, duplicates %s, essay matches %s, screened %s",
-        manifest["run"],
-        n["database_results"],
-        n["register_results"],
-        n["duplicates"],
-        n["excluded_other"],
-        n["records_screened"],
-    )
+    screening = read_screening(snakemake.input.screening)
+    outputs = dict(snakemake.output.items())  # by name, as rules/prisma.smk names them
+    review, update, folder = write_prisma(searches, registry, screening, outputs)
+    for name, rows in (("update", update), ("review so far", review)):
+        n = {row["data"]: row["n"] for row in rows}
+        log.info(
+            "%s (run %s): identified %s + %s, duplicates %s, essay matches %s, screened %s, "
+            "excluded %s, passed screening %s, awaiting a decision %s",
+            name,
+            screening.run,
+            n["database_results"],
+            n["register_results"],
+            n["duplicates"],
+            n["excluded_other"],
+            n["records_screened"],
+            n["records_excluded"],
+            n["livescreen_passed_screening"],
+            n["livescreen_awaiting_decision"],
+        )
+    log.info("archived in %s", folder)
