@@ -21,7 +21,10 @@ Minimum requests (E-utilities):
         + 1 esearch per journal reference ECitMatch left unresolved (title search)
         + 1 efetch if the title searches found PMIDs not fetched with the candidates
           (counted from what the stand-in answered, not from what the client says)
-  rerun = K esearch
+  rerun = K esearch (the same day as the cold run, so every stored record is known current
+          and the fetch step sends no change check; a rerun on a later day adds
+          ceil(stored hits / 5,000) change-check esearch requests, plus efetch batches for
+          records PubMed modified: see README "Scheduled updates")
 Registry: ceil(studies / page_size) pages (+1 when the last page is exactly full), cold and rerun.
 Wall-time bound = E-utilities requests / allowed requests per second (3, or 10 with a key).
 Target: requests == minimum; wall <= 1.2 x bound + Snakemake start-up (the no-op run).

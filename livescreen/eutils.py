@@ -7,8 +7,9 @@ as parallel processes) and it does not back off on HTTP 429; see README "Why not
 
 Rate limit, timeouts and retries are `livescreen.http.PoliteClient`'s; this module says
 what counts as a good answer: truncated XML, efetch answers missing a PMID asked for,
-ECitMatch answers missing a citation and esearch backend failures are retried
-(`TransientError`); a query NCBI cannot run fails at once (`QueryError`).
+change checks naming a PMID not asked about, ECitMatch answers missing a citation and
+esearch backend failures are retried (`TransientError`); a query NCBI cannot run fails at
+once (`QueryError`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,11 @@ RATE_WITHOUT_KEY = 3
 RATE_WITH_KEY = 10
 # esearch cannot page past the first 10,000 PubMed records (retstart + retmax <= 9,999 ids).
 PUBMED_RETRIEVAL_CAP = 9999
+# PMIDs per change check: every one the check finds must fit one answer (far under the
+# retrieval cap), and 5,000 `N[uid]` clauses (~70 KB) travel in a POST body, never a URL
+# (NCBI: "for very long queries ... consider using an HTTP POST call"; EPost takes at most
+# 10,000 PubMed UIDs per request).
+CHANGE_CHECK_CHUNK = 5000
 
 T = TypeVar("T")
 
@@ -71,6 +77,8 @@ class EutilsClient(OverHttp):
     """E-utilities over HTTP, polite across every process that shares this machine."""
 
     source = "pubmed"
+    # PubMed revises records after they are fetched (titles corrected, retractions linked).
+    changes_upstream = True
 
     def __init__(
         self,
@@ -128,6 +136,33 @@ class EutilsClient(OverHttp):
         params = {"db": "pubmed", "id": ",".join(wanted), "retmode": "xml"}
         return self._post("efetch.fcgi", params, lambda body: check_efetch(body, wanted))
 
+    def modified_among(
+        self, pmids: Sequence[str], mindate: str, maxdate: str = "3000"
+    ) -> list[str]:
+        """Which of `pmids` PubMed modified from `mindate` to `maxdate` ("YYYY/MM/DD"): one
+        POST esearch for the PMID list, limited by modification date (`datetype=mdat`).
+
+        PubMed sets a record's modification date whenever it revises the record (a corrected
+        title, a retraction, erratum or expression of concern linked to it, new indexing), so
+        a stored copy is stale exactly when that date falls after the copy was fetched.
+        """
+        wanted = list(dict.fromkeys(pmids))
+        if not 0 < len(wanted) <= CHANGE_CHECK_CHUNK:
+            raise ValueError(f"a change check asks about 1 to {CHANGE_CHECK_CHUNK} PMIDs")
+        params = {
+            "db": "pubmed",
+            "term": " OR ".join(f"{pmid}[uid]" for pmid in wanted),
+            "retmax": str(len(wanted)),
+            "datetype": "mdat",
+            "mindate": mindate,
+            "maxdate": maxdate,
+        }
+        what = (
+            f"change check of {len(wanted)} PMID(s) ({wanted[0]} ... {wanted[-1]}) "
+            f"modified {mindate}-{maxdate}"
+        )
+        return self._post("esearch.fcgi", params, lambda body: check_modified(body, wanted, what))
+
     def ecitmatch(self, citations: Sequence[dict]) -> list[CitationMatch]:
         """Match citations to PMIDs in one request.
 
@@ -175,6 +210,25 @@ def parse_esearch(body: bytes) -> ESearchResult:
         webenv=root.findtext("WebEnv"),
         query_key=root.findtext("QueryKey"),
     )
+
+
+def check_modified(body: bytes, wanted: list[str], what: str) -> list[str]:
+    """The PMIDs a change check found. Each must be one asked about (anything else means the
+    answer is not for this request) and all must be listed, or a changed record is missed."""
+    result = parse_esearch(body)
+    asked = set(wanted)
+    foreign = [pmid for pmid in result.ids if pmid not in asked]
+    if foreign:
+        raise BadResponse(f"{what}: esearch returned PMID(s) not asked about: {_shown(foreign)}")
+    if result.count != len(result.ids):
+        raise BadResponse(
+            f"{what}: esearch counted {result.count} records but listed {len(result.ids)}"
+        )
+    return list(dict.fromkeys(result.ids))
+
+
+def _shown(pmids: list[str]) -> str:
+    return ", ".join(pmids[:10]) + (" ..." if len(pmids) > 10 else "")
 
 
 def citation_line(citation: dict) -> str:
@@ -225,10 +279,9 @@ def check_efetch(body: bytes, wanted: list[str]) -> bytes:
     )
     missing = [pmid for pmid in wanted if pmid not in found]
     if missing:
-        shown = ", ".join(missing[:10]) + (" ..." if len(missing) > 10 else "")
         raise BadResponse(
             f"efetch returned {len(found)} of {len(wanted)} records asked for; "
-            f"missing PMIDs {shown}"
+            f"missing PMIDs {_shown(missing)}"
         )
     return body
 

@@ -30,6 +30,8 @@ class Snapshot:
     """Bundled records behind the esearch/efetch interface of `EutilsClient`."""
 
     source = "snapshot"
+    # The bundled records never change, so the fetch step's change check sends nothing.
+    changes_upstream = False
 
     def __init__(self, path: str | Path):
         self.path = Path(path)

@@ -8,6 +8,8 @@ rule fetch:
     conda:
         "../envs/livescreen.yaml"
     params:
+        # a new day reruns the fetch too, so each scheduled run checks for changed records
+        day=SEARCH_DAY,
         store=STORE,
     script:
         "../scripts/fetch.py"

@@ -42,6 +42,24 @@ errors for a bad ``db``/unknown WebEnv, efetch's default ``retmax`` of 20 for hi
 requests, and the 400 for ``retmode=json``/non-XML efetch (a stand-in restriction: the
 project's client must speak XML).
 
+Modification dates and PMID lists (what the fetch step's change check asks). NCBI documents
+``datetype`` ``mdat`` (modification date) with ``mindate``/``maxdate``, which "must be used
+together", as ``YYYY/MM/DD``, ``YYYY/MM`` or ``YYYY`` (NBK25499, ESearch); ``[uid]`` and
+``[pmid]`` search PMIDs, several joined by ``OR`` (PubMed Help). The stand-in holds one
+modification date per article (:data:`DEFAULT_MDAT` until :meth:`EutilsStandIn.update_article`
+sets another) and answers:
+
+* a term made only of ``N[uid]``/``N[pmid]`` joined by ``OR`` (optionally in parentheses)
+  from its own articles: the listed PMIDs it holds, unknown ones left out silently;
+* ``datetype=mdat`` with both dates (any term) by filtering on those dates, inclusively,
+  a partial bound covering its whole month or year; the ``search`` callable then gets no
+  dates (its windows are publication dates).
+
+Invented for these: the in-band ``<ERROR>`` for a date it cannot read; the 400 for a PMID
+list limited by any date type other than ``mdat`` (not modelled); and the ``foreign-id``
+fault, an esearch answer listing one PMID more than matched (for a PMID list, one not
+asked about), with ``Count`` grown to match.
+
 ECitMatch (``ecitmatch.cgi``). ``shared/fixtures`` holds no ecitmatch answer (PROVENANCE.md
 lists it as looked for and not found), so this part rests on NCBI's documentation (read through
 copies of the pages published in public repositories), one recording in Biopython's
@@ -100,7 +118,10 @@ or final LF).
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 import json
+import re
 import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -113,11 +134,13 @@ except ModuleNotFoundError:  # imported as a top-level module, with tests/ on sy
     import loopback  # type: ignore[no-redef]
 
 __all__ = [
+    "DEFAULT_MDAT",
     "FAULTS",
     "RETRIEVAL_CAP",
     "EutilsStandIn",
     "RecordedRequest",
     "StandInQueryError",
+    "retracted_version",
     "split_pubmed_articles",
 ]
 
@@ -132,14 +155,19 @@ RETRIEVAL_CAP = 9999
 EFETCH_MAX_RETMAX = 10000
 
 #: Fault names accepted by :meth:`EutilsStandIn.inject` (plus ``"slow:SECONDS"``).
-FAULTS = loopback.COMMON_FAULTS | {"short", "esearch-error", "efetch-error"}
+FAULTS = loopback.COMMON_FAULTS | {"short", "esearch-error", "efetch-error", "foreign-id"}
 #: Faults that only make sense for some endpoints (and so cannot be queued under ``"*"``):
 #: "short" drops efetch's last article or ecitmatch's last line.
 _ENDPOINT_ONLY = {
     "short": ("efetch", "ecitmatch"),
     "esearch-error": ("esearch",),
     "efetch-error": ("efetch",),
+    "foreign-id": ("esearch",),
 }
+#: Every article's modification date until :meth:`EutilsStandIn.update_article` changes it.
+DEFAULT_MDAT = dt.date(2020, 1, 1)
+_UID_TERM = re.compile(r"\s*(\d+)\s*\[(?:uid|pmid)\]\s*", re.IGNORECASE)
+_DATE = re.compile(r"(\d{4})(?:/(\d{1,2})(?:/(\d{1,2}))?)?")
 _ENDPOINTS = ("esearch", "efetch", "ecitmatch")
 #: The fields of one ecitmatch citation string, in order, as passed to ``citmatch``.
 CITMATCH_FIELDS = ("journal", "year", "volume", "first_page", "author", "key")
@@ -273,6 +301,9 @@ class EutilsStandIn(loopback.LoopbackServer[RecordedRequest]):
 
     Exceptions raised by the callables become HTTP 500 and are kept in :attr:`errors`, as does a
     ``citmatch`` answer of any other shape.
+
+    ``articles`` is copied: :meth:`update_article` changes a record upstream (its XML and
+    modification date) for this server only.
     """
 
     name = "eutils-standin"
@@ -297,7 +328,8 @@ class EutilsStandIn(loopback.LoopbackServer[RecordedRequest]):
         super().__init__(host, port, queues=(*_ENDPOINTS, "*"))
         self._search = search
         self._citmatch = citmatch
-        self._articles = articles
+        self._articles = dict(articles)
+        self._modified: dict[str, dt.date] = {}  # PMID -> modification date, if not the default
         self._translation = translation
         self._warnings = warnings
         self.strict_cap = strict_cap
@@ -318,6 +350,17 @@ class EutilsStandIn(loopback.LoopbackServer[RecordedRequest]):
                 f"endpoint must be 'esearch', 'efetch', 'ecitmatch' or '*', not {endpoint!r}"
             )
         self._enqueue(endpoint, faults)
+
+    def update_article(self, pmid: str, xml: bytes, mdat: dt.date | str) -> None:
+        """Change a record upstream: efetch serves ``xml`` for ``pmid`` from now on, and its
+        modification date (``datetype=mdat``) becomes ``mdat`` (a date or "YYYY/MM/DD")."""
+        with self._lock:
+            self._articles[pmid] = xml
+            self._modified[pmid] = mdat if isinstance(mdat, dt.date) else _date_span(mdat)[0]
+
+    def modification_date(self, pmid: str) -> dt.date:
+        with self._lock:
+            return self._modified.get(pmid, DEFAULT_MDAT)
 
     def pending_faults(self, endpoint: str) -> list[str]:
         return self._pending(endpoint)
@@ -431,7 +474,7 @@ class EutilsStandIn(loopback.LoopbackServer[RecordedRequest]):
                 400, b"POST bodies must be application/x-www-form-urlencoded\n", loopback.TEXT
             )
         if endpoint == "esearch":
-            reply = self._esearch(params)
+            reply = self._esearch(params, foreign=fault == "foreign-id")
         elif endpoint == "efetch":
             reply = self._efetch(params, drop_last=fault == "short")
         else:
@@ -445,7 +488,7 @@ class EutilsStandIn(loopback.LoopbackServer[RecordedRequest]):
 
     # -- esearch ---------------------------------------------------------------------------
 
-    def _esearch(self, params: dict[str, str]) -> _Reply:
+    def _esearch(self, params: dict[str, str], *, foreign: bool = False) -> _Reply:
         retmode = params.get("retmode", "xml").lower()
         if retmode != "xml":
             return _not_xml(retmode)
@@ -467,11 +510,20 @@ class EutilsStandIn(loopback.LoopbackServer[RecordedRequest]):
             query = f"{query} AND {mindate}:{maxdate}[{datefield}]"
         warnings = list(self._warnings(term)) if self._warnings is not None else []
         errors: list[StandInQueryError] = []
+        datetype = params.get("datetype", "pdat")
+        uids = _uid_list(term)
+        if uids is not None and mindate and maxdate and datetype != "mdat":
+            return _stand_in_400(f"a PMID list limited by {datetype} is not modelled")
         try:
-            ids = sorted(set(self._search(term, mindate, maxdate)), key=int, reverse=True)
+            found = self._matching(term, uids, mindate, maxdate, datetype)
         except StandInQueryError as exc:
             errors.append(exc)
-            ids = []
+            found = []
+        except ValueError as exc:  # a date it cannot read
+            return _esearch_error(str(exc))
+        if foreign:
+            found.append(_not_among([*found, *(uids or [])]))
+        ids = sorted(set(found), key=int, reverse=True)
         if retstart > RETRIEVAL_CAP - 1:
             return _esearch_error(RETSTART_CAP_MESSAGE)
         end = retstart + retmax
@@ -502,6 +554,29 @@ class EutilsStandIn(loopback.LoopbackServer[RecordedRequest]):
             f"{_error_list(errors)}{_warning_list(warnings)}</eSearchResult>\n"
         )
         return _Reply(200, xml.encode())
+
+    def _matching(
+        self,
+        term: str,
+        uids: list[str] | None,
+        mindate: str | None,
+        maxdate: str | None,
+        datetype: str,
+    ) -> list[str]:
+        """The PMIDs ``term`` finds: a PMID list from the articles held, anything else from
+        the ``search`` callable; a modification-date window filtered here."""
+        by_mdat = datetype == "mdat" and bool(mindate and maxdate)
+        if uids is not None:
+            with self._lock:
+                found = [pmid for pmid in dict.fromkeys(uids) if pmid in self._articles]
+        elif by_mdat:
+            found = list(self._search(term, None, None))
+        else:
+            found = list(self._search(term, mindate, maxdate))
+        if not by_mdat:
+            return found
+        low, high = _date_span(mindate)[0], _date_span(maxdate)[1]
+        return [pmid for pmid in found if low <= self.modification_date(pmid) <= high]
 
     def _store(self, webenv: str | None, ids: list[str]) -> tuple[str, int]:
         with self._lock:
@@ -600,6 +675,79 @@ def split_pubmed_articles(data: bytes) -> dict[str, bytes]:
         if pmid:
             articles[pmid.strip()] = etree.tostring(article, with_tail=False)
     return articles
+
+
+def _uid_list(term: str) -> list[str] | None:
+    """The PMIDs of a term made only of ``N[uid]``/``N[pmid]`` joined by OR; else None."""
+    inner = term.strip()
+    if inner.startswith("(") and inner.endswith(")"):
+        inner = inner[1:-1]
+    matches = [_UID_TERM.fullmatch(part) for part in inner.split(" OR ")]
+    if not all(matches):
+        return None
+    return [match.group(1) for match in matches if match]
+
+
+def _date_span(text: str) -> tuple[dt.date, dt.date]:
+    """First and last day of an esearch date, "YYYY", "YYYY/MM" or "YYYY/MM/DD"."""
+    match = _DATE.fullmatch(text.strip())
+    try:
+        if match is None:
+            raise ValueError
+        year, month, day = (int(g) if g else None for g in match.groups())
+        if month is None:
+            return dt.date(year, 1, 1), dt.date(year, 12, 31)
+        if day is None:
+            last = calendar.monthrange(year, month)[1]
+            return dt.date(year, month, 1), dt.date(year, month, last)
+        return dt.date(year, month, day), dt.date(year, month, day)
+    except ValueError:
+        raise ValueError(f"Invalid date: {text} (use YYYY/MM/DD, YYYY/MM or YYYY)") from None
+
+
+def _not_among(pmids: list[str]) -> str:
+    """The smallest PMID that is not one of ``pmids`` (for the foreign-id fault)."""
+    taken = set(pmids)
+    candidate = 1
+    while str(candidate) in taken:
+        candidate += 1
+    return str(candidate)
+
+
+#: MedlineCitation's children that follow CommentsCorrectionsList (pubmed_250101.dtd).
+_AFTER_COMMENTS_CORRECTIONS = {
+    "GeneSymbolList", "MeshHeadingList", "NumberOfReferences", "PersonalNameSubjectList",
+    "OtherID", "OtherAbstract", "KeywordList", "CoiStatement", "SpaceFlightMission",
+    "InvestigatorList", "GeneralNote",
+}  # fmt: skip
+
+
+def retracted_version(article: bytes, title: str, notice_pmid: str = "99999999") -> bytes:
+    """``article`` as PubMed shows it once retracted: retitled, with the publication type
+    "Retracted Publication" and a ``RetractionIn`` link to the notice (PubMed's shapes, as in
+    the records of retracted papers), for :meth:`EutilsStandIn.update_article`."""
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    root = etree.fromstring(article, parser)
+    citation = root.find("MedlineCitation")
+    citation.find("Article/ArticleTitle").text = title
+    types = citation.find("Article/PublicationTypeList")
+    if types is None:
+        types = etree.SubElement(citation.find("Article"), "PublicationTypeList")
+    etree.SubElement(types, "PublicationType", UI="D016441").text = "Retracted Publication"
+    notices = citation.find("CommentsCorrectionsList")
+    if notices is None:
+        notices = etree.Element("CommentsCorrectionsList")
+        later = [child for child in citation if child.tag in _AFTER_COMMENTS_CORRECTIONS]
+        if later:
+            later[0].addprevious(notices)
+        else:
+            citation.append(notices)
+    notice = etree.SubElement(notices, "CommentsCorrections", RefType="RetractionIn")
+    etree.SubElement(notice, "RefSource").text = "Retraction notice. 2026"
+    etree.SubElement(notice, "PMID", Version="1").text = notice_pmid
+    return etree.tostring(root, encoding="UTF-8")
 
 
 def _nonnegative(params: Mapping[str, str], name: str, default: int) -> int:

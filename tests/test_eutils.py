@@ -127,3 +127,46 @@ def test_key_raises_the_default_rate():
     assert EutilsClient(api_key="k").limiter.rate == 10
     assert EutilsClient().limiter.rate == 3
     assert EutilsClient(requests_per_second=2).limiter.rate == 2
+
+
+# -- change checks: which stored records did PubMed modify? ---------------------------------
+
+
+def test_change_check_is_one_post_esearch_by_modification_date(standin, snapshot):
+    standin.update_article("28635375", snapshot.articles["28635375"], "2026/03/02")
+    found = client_for(standin).modified_among(SOME_PMIDS, "2026/03/01")
+    assert found == ["28635375"]
+    (request,) = standin.recorded()
+    assert request.endpoint == "esearch" and request.method == "POST"
+    assert request.params["term"] == " OR ".join(f"{pmid}[uid]" for pmid in SOME_PMIDS)
+    assert request.params["datetype"] == "mdat"
+    assert (request.params["mindate"], request.params["maxdate"]) == ("2026/03/01", "3000")
+    assert request.params["retmax"] == str(len(SOME_PMIDS))
+    assert "usehistory" not in request.params
+
+
+def test_change_check_finding_nothing(standin):
+    assert client_for(standin).modified_among(SOME_PMIDS, "2026/03/01") == []
+
+
+def test_change_check_answer_naming_a_pmid_not_asked_about_is_retried(standin):
+    standin.inject("esearch", "foreign-id")
+    assert client_for(standin).modified_among(SOME_PMIDS, "2026/03/01") == []
+    assert [r.fault for r in standin.recorded("esearch")] == ["foreign-id", None]
+
+
+def test_change_check_answer_naming_a_pmid_not_asked_about_fails_naming_the_request(standin):
+    standin.inject("esearch", "foreign-id", "foreign-id")
+    with pytest.raises(EutilsError) as error:
+        client_for(standin, max_retries=1).modified_among(SOME_PMIDS, "2026/03/01")
+    message = str(error.value)
+    assert "esearch.fcgi" in message and "failed after 2 attempts" in message
+    assert "change check of 4 PMID(s) (30371148 ... 27118529) modified 2026/03/01-3000" in message
+    assert "not asked about: 1" in message
+
+
+def test_change_check_asks_about_at_most_one_chunk():
+    with pytest.raises(ValueError, match="1 to 5000 PMIDs"):
+        EutilsClient().modified_among([str(n) for n in range(1, 5002)], "2026/03/01")
+    with pytest.raises(ValueError):
+        EutilsClient().modified_among([], "2026/03/01")

@@ -1,11 +1,16 @@
-"""Search (with date windows past the retrieval cap) and fetch into the record store."""
+"""Search (with date windows past the retrieval cap), fetch into the record store, and fetch
+again what PubMed changed."""
+
+import datetime as dt
 
 import pytest
 
+from livescreen.errors import RemoteError
 from livescreen.eutils import EutilsClient
-from livescreen.fetch import RecordStore, ensure_complete, fetch_missing
+from livescreen.fetch import RecordStore, ensure_complete, fetch_missing, refetch_changed
 from livescreen.pubmed_xml import iter_articles
 from livescreen.search import SearchIncomplete, run_search
+from tests.standin import retracted_version
 
 QUERY = '(MDMA[tiab] OR ecstasy[tiab]) AND (PTSD[tiab] OR "posttraumatic stress"[tiab])'
 
@@ -74,3 +79,119 @@ def test_a_failed_batch_stores_nothing_of_it(standin, snapshot, tmp_path):
 def test_store_missing_a_record_is_an_error(tmp_path):
     with pytest.raises(Exception, match="lacks 1 PMID"):
         list(ensure_complete(["1", "2"], [{"pmid": "1"}]))
+
+
+# -- records changed upstream: asked about once a day, fetched again when PubMed changed them
+
+
+TODAY = dt.datetime.now(dt.UTC).date()  # the day fetch_missing stamps on what it stores
+TOMORROW = TODAY + dt.timedelta(days=1)
+
+
+@pytest.fixture
+def stored(standin, snapshot, tmp_path):
+    """(client, store, PMIDs): the query's records fetched today, the requests forgotten."""
+    pmids = snapshot.esearch(QUERY).ids
+    store = RecordStore(tmp_path / "store")
+    client = client_for(standin)
+    fetch_missing(client, store, pmids, batch_size=5)
+    standin.reset()
+    return client, store, pmids
+
+
+def test_nothing_stored_sends_no_change_check(standin, snapshot, tmp_path):
+    stats = refetch_changed(
+        client_for(standin), RecordStore(tmp_path / "store"), snapshot.esearch(QUERY).ids, 5
+    )
+    assert stats["change_check_requests"] == stats["refetched"] == 0
+    assert standin.recorded() == []
+
+
+def test_records_fetched_today_need_no_check(standin, stored):
+    client, store, pmids = stored
+    assert refetch_changed(client, store, pmids, 5, today=TODAY)["change_check_requests"] == 0
+    assert standin.recorded() == []
+
+
+def test_unchanged_records_cost_one_esearch_and_no_efetch(standin, stored):
+    client, store, pmids = stored
+    stats = refetch_changed(client, store, pmids, 5, today=TOMORROW)
+    assert stats["change_check_requests"] == 1 and stats["change_checked"] == len(pmids)
+    assert stats["refetch_requests"] == stats["refetched"] == stats["changed"] == 0
+    (check,) = standin.recorded()
+    assert check.endpoint == "esearch" and check.params["datetype"] == "mdat"
+    since = TODAY - dt.timedelta(days=1)  # a day's margin before the records' day
+    assert check.params["mindate"] == since.strftime("%Y/%m/%d")
+    assert stats["change_check_since"] == since.isoformat()
+    assert sorted(check.params["term"].split(" OR ")) == sorted(f"{p}[uid]" for p in pmids)
+
+    # checked tomorrow: a second run that day asks nothing
+    assert refetch_changed(client, store, pmids, 5, today=TOMORROW)["change_check_requests"] == 0
+    assert len(standin.recorded()) == 1
+
+
+def test_a_record_changed_upstream_is_fetched_again_and_its_old_copy_kept(
+    standin, snapshot, stored
+):
+    client, store, pmids = stored
+    pmid = pmids[0]
+    with store.open_xml([pmid]) as xml:
+        (before,) = iter_articles(xml)
+    retitled = retracted_version(snapshot.articles[pmid], "RETRACTED: A corrected title")
+    standin.update_article(pmid, retitled, TODAY)  # changed after it was fetched, same day
+
+    stats = refetch_changed(client, store, pmids, 5, today=TOMORROW)
+    assert stats["change_check_requests"] == stats["refetch_requests"] == 1
+    assert stats["refetched_pmids"] == stats["changed_pmids"] == [pmid]
+    (fetch,) = standin.recorded("efetch")
+    assert fetch.params["id"] == pmid
+    with store.open_xml([pmid]) as xml:
+        (record,) = iter_articles(xml)
+    assert record["title"] == "RETRACTED: A corrected title" and record["retracted"]
+    ((old_xml, source, fetched_at, replaced_at),) = store.history(pmid)
+    (old,) = iter_articles(b"<PubmedArticleSet>" + old_xml + b"</PubmedArticleSet>")
+    assert old == before and not old["retracted"]
+    assert source == "pubmed" and fetched_at <= replaced_at
+    assert store.history(pmids[1]) == []
+
+
+def test_a_record_modified_but_identical_is_not_counted_as_changed(standin, snapshot, stored):
+    client, store, pmids = stored
+    standin.update_article(pmids[0], snapshot.articles[pmids[0]], TODAY)  # new date only
+    stats = refetch_changed(client, store, pmids, 5, today=TOMORROW)
+    assert stats["refetched_pmids"] == [pmids[0]] and stats["changed_pmids"] == []
+    assert store.history(pmids[0]) == []
+
+
+def test_a_check_answer_naming_a_pmid_not_asked_about_fails_and_marks_nothing(standin, stored):
+    _, store, pmids = stored
+    client = EutilsClient(standin.base_url, max_retries=1, backoff_initial=0.01)
+    standin.inject("esearch", "foreign-id", "foreign-id")
+    with pytest.raises(RemoteError, match="change check of .* not asked about: 1"):
+        refetch_changed(client, store, pmids, 5, today=TOMORROW)
+    assert standin.recorded("efetch") == []
+    # nothing was marked checked: the next run asks again
+    assert refetch_changed(client, store, pmids, 5, today=TOMORROW)["change_check_requests"] == 1
+
+
+def test_the_offline_snapshot_reports_no_changes_and_sends_nothing(snapshot, tmp_path):
+    store = RecordStore(tmp_path / "store")
+    pmids = snapshot.esearch(QUERY).ids
+    fetch_missing(snapshot, store, pmids, batch_size=5)
+    sent = snapshot.requests_sent
+    stats = refetch_changed(snapshot, store, pmids, 5, today=TOMORROW + dt.timedelta(days=30))
+    assert stats["change_check_requests"] == stats["refetched"] == 0
+    assert snapshot.requests_sent == sent
+
+
+def test_checks_go_in_chunks_oldest_first(standin, stored, monkeypatch):
+    client, store, pmids = stored
+    monkeypatch.setattr("livescreen.fetch.CHANGE_CHECK_CHUNK", 5)
+    store.mark_checked(pmids[:3], TODAY - dt.timedelta(days=10))  # older than their fetch
+    store.mark_checked(pmids[3:], TODAY + dt.timedelta(days=3))
+    stats = refetch_changed(client, store, pmids, 5, today=TODAY + dt.timedelta(days=4))
+    chunks = -(-len(pmids) // 5)
+    assert stats["change_check_requests"] == chunks == len(standin.recorded("esearch"))
+    first = standin.recorded("esearch")[0].params
+    assert first["mindate"] == (TODAY - dt.timedelta(days=1)).strftime("%Y/%m/%d")
+    assert set(first["term"].split(" OR ")) >= {f"{p}[uid]" for p in pmids[:3]}

@@ -6,6 +6,7 @@ DTDs, so a stand-in answer that drifts from NCBI's shapes fails here.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import threading
@@ -21,6 +22,7 @@ from lxml import etree
 
 try:
     from tests.standin import (
+        DEFAULT_MDAT,
         RETRIEVAL_CAP,
         EutilsStandIn,
         RecordedRequest,
@@ -29,6 +31,7 @@ try:
     )
 except ModuleNotFoundError:  # pytest's default rootdir-less import puts tests/ on sys.path
     from standin import (  # type: ignore[no-redef]
+        DEFAULT_MDAT,
         RETRIEVAL_CAP,
         EutilsStandIn,
         RecordedRequest,
@@ -289,6 +292,78 @@ def test_history_efetch_past_the_cap_is_a_400_and_a_crossing_page_is_clamped() -
         assert refused.status_code == 400
         assert b"'retstart' cannot be larger than 9998" in refused.content
         assert pmids_of(efetch(eutils, **history, retstart="9998", retmax="10")) == ["2002"]
+
+
+# -- modification dates and PMID lists (the fetch step's change check) -----------------------
+
+
+@pytest.fixture
+def fresh() -> Iterator[EutilsStandIn]:
+    """A server of its own: update_article changes its records for the rest of its life."""
+    with EutilsStandIn(search, ARTICLES) as standin:
+        yield standin
+        assert standin.errors == []
+
+
+def test_a_pmid_list_is_answered_from_the_articles_held(fresh: EutilsStandIn) -> None:
+    response = esearch(fresh, term="101[uid] OR 42[uid] OR 303[PMID]")
+    assert ids_of(response) == ["303", "101"]  # 42 is not held: left out, as PubMed does
+    assert entrez_read(response)["Count"] == "2"
+    assert ids_of(esearch(fresh, term="(205[uid])")) == ["205"]
+
+
+def test_modification_dates_limit_a_pmid_list(fresh: EutilsStandIn) -> None:
+    term = "101[uid] OR 205[uid] OR 303[uid]"
+    window = {"datetype": "mdat", "mindate": "2026/03/01", "maxdate": "3000"}
+    assert fresh.modification_date("101") == DEFAULT_MDAT < dt.date(2026, 3, 1)
+    assert ids_of(esearch(fresh, term=term, **window)) == []
+
+    fresh.update_article("205", article("205").replace(b">Title", b">New title"), "2026/03/01")
+    fresh.update_article("303", article("303"), dt.date(2026, 2, 28))
+    response = esearch(fresh, term=term, **window)
+    assert ids_of(response) == ["205"]  # mindate is inclusive; 303 changed the day before
+    assert entrez_read(response)["QueryTranslation"] == (
+        f"{term} AND 2026/03/01:3000[Date - Modification]"
+    )
+    assert b"<ArticleTitle>New title 205</ArticleTitle>" in efetch(fresh, id="205").content
+    assert ids_of(esearch(fresh, term=term, datetype="mdat", mindate="2026/02", maxdate="2026/02"))
+    assert ids_of(esearch(fresh, term=term, **window, retmax="0")) == []
+
+
+def test_modification_dates_filter_any_search(fresh: EutilsStandIn) -> None:
+    """The search callable's own windows are publication dates; mdat windows are the
+    stand-in's, so the callable is asked without dates."""
+    fresh.update_article("99", article("99"), "2026/05/02")
+    response = esearch(fresh, term="x", datetype="mdat", mindate="2026", maxdate="2026")
+    assert ids_of(response) == ["99"]
+
+
+def test_updates_stay_with_their_server(fresh: EutilsStandIn) -> None:
+    fresh.update_article("101", b"<PubmedArticle/>", "2026/01/01")
+    assert ARTICLES["101"] == article("101")
+    with EutilsStandIn(search, ARTICLES) as other:
+        assert other.modification_date("101") == DEFAULT_MDAT
+
+
+def test_an_unreadable_date_is_an_in_band_error(fresh: EutilsStandIn) -> None:
+    response = esearch(
+        fresh, term="101[uid]", datetype="mdat", mindate="2026-03-01", maxdate="3000"
+    )
+    assert response.status_code == 200
+    assert b"<ERROR>Invalid date: 2026-03-01" in response.content
+
+
+def test_a_pmid_list_by_publication_date_is_not_modelled(fresh: EutilsStandIn) -> None:
+    response = esearch(fresh, term="101[uid]", mindate="2020", maxdate="2026")
+    assert response.status_code == 400
+
+
+def test_foreign_id_adds_a_pmid_not_asked_about(fresh: EutilsStandIn) -> None:
+    fresh.inject("esearch", "foreign-id")
+    response = esearch(fresh, term="1[uid] OR 101[uid]")
+    assert ids_of(response) == ["101", "2"]
+    assert entrez_read(response)["Count"] == "2"
+    assert ids_of(esearch(fresh, term="1[uid] OR 101[uid]")) == ["101"]
 
 
 # -- efetch ----------------------------------------------------------------------------------
