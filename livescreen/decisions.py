@@ -241,6 +241,20 @@ def recorded_since(history: Iterable[dict], since: dt.datetime | None) -> int:
     )
 
 
+def torn_since(path: str | Path, since: dt.datetime | None) -> int:
+    """Torn store lines set aside (in torn_lines.txt beside the store) after `since`."""
+    aside = Path(path).with_name(TORN_FILE)
+    if not aside.exists():
+        return 0
+    prefix = "# set aside "
+    stamps = [
+        dt.datetime.fromisoformat(line[len(prefix) :].split(" from ")[0])
+        for line in aside.read_text(encoding="utf-8").splitlines()
+        if line.startswith(prefix)
+    ]
+    return sum(since is None or stamp > since for stamp in stamps)
+
+
 def store_fingerprint(path: str | Path) -> str:
     """A digest of the store's content: the screening step reruns when it changes."""
     path = Path(path)

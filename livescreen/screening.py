@@ -27,12 +27,14 @@ from .columns import (
 )
 from .decisions import (
     CONFLICT_COLUMNS,
+    STORE_FILE,
     added_columns,
     conflict_notes,
     conflict_rows,
     displayed_decisions,
     recorded_since,
     store_lock,
+    torn_since,
 )
 from .dedup import match_essay_references, merge_search_hits, trial_links
 from .fetch import RecordStore
@@ -87,8 +89,6 @@ def build(
     with store_lock(decisions):
         seen_before = read_seen(decisions / "seen.csv")
         harvested = harvest(screening, decisions, now, set(seen_before))
-        if harvested.torn and log:
-            log.warning("a torn last line of the decision store was set aside in torn_lines.txt")
         stale = [
             f"{MECHANISM_FOLDER}/{path.name}"
             for path in sorted((screening / MECHANISM_FOLDER).glob("*.csv"))
@@ -98,6 +98,9 @@ def build(
         history = harvested.history
         # decisions recorded since the previous run: by this job or by the start-up harvest
         recorded = recorded_since(history, _last_run(seen_before))
+        torn = torn_since(decisions / STORE_FILE, _last_run(seen_before))
+        if torn and log:
+            log.warning("%d torn line(s) of the decision store set aside in torn_lines.txt", torn)
         shown, conflicts = displayed_decisions(history), conflict_notes(history)
         added = added_columns(history)
 
@@ -185,7 +188,7 @@ def build(
             recorded,
             len(conflicts),
             keywords=keywords,
-            torn=bool(harvested.torn),
+            torn=bool(torn),
         )
         write_seen(decisions / "seen.csv", seen)
     return {

@@ -310,7 +310,10 @@ def test_decisions_survive_reruns_a_deleted_results_folder_and_bad_edits(workdir
     store_before = store.read_bytes()
     result = snakemake(workdir, "--forcerun", "search", "--config", "source=snapshot", check=False)
     assert result.returncode != 0
-    log = (workdir / "logs" / "screening_tables.log").read_text()
-    assert "to_screen.csv, row" in log and f"pmid {second}" in log and "'nope'" in log
+    # the message comes first thing, before any job or request, and it is the last line
+    message = result.stderr.strip().splitlines()
+    assert "to_screen.csv" in message[-2] and f"record {second}" in message[-2]
+    assert "'nope'" in message[-2] and message[-1].startswith("Nothing was recorded")
+    assert "Traceback" not in result.stderr
     assert tables() == before
     assert store.read_bytes() == store_before
