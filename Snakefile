@@ -22,6 +22,14 @@ include: "rules/prisma.smk"
 include: "rules/report.smk"
 
 
+onsuccess:
+    print(success_lines())
+
+
+onerror:
+    print(failure_lines(since=STARTED), file=sys.stderr)
+
+
 rule all:
     input:
         all_outputs(),

@@ -8,6 +8,7 @@ override) without reading a schema dump; nothing is sent anywhere before this pa
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 
 import yaml
@@ -30,11 +31,55 @@ def validate_config(config: dict, schema: dict | None = None) -> dict:
     if problems:
         lines = [f"- {_key_path(e.absolute_path)}: {_describe(e)}" for e in problems]
         raise ConfigError("config is invalid:\n" + "\n".join(lines))
+    problems = [*_slug_problems(config), *_query_problems(config)]
+    if problems:
+        raise ConfigError("config is invalid:\n" + "\n".join(f"- {p}" for p in problems))
     slugs = [keyword["slug"] for keyword in config["keywords"]]
     repeated = sorted({slug for slug in slugs if slugs.count(slug) > 1})
     if repeated:
         raise ConfigError(f"keywords: slug(s) used more than once: {', '.join(repeated)}")
     return _with_defaults(config, schema)
+
+
+SLUG = re.compile(r"[a-z0-9_]+")
+
+
+def _slug_problems(config: dict) -> list[str]:
+    """Slugs name files: the whole slug must match (the schema's `$` would let a trailing
+    newline through, which then fails later as a missing file)."""
+    return [
+        f"keywords[{i}].slug: {entry['slug']!r} must be lowercase letters, digits and _ only"
+        for i, entry in enumerate(config["keywords"])
+        if not SLUG.fullmatch(entry["slug"])
+    ]
+
+
+def _query_problems(config: dict) -> list[str]:
+    """Each query block must balance on its own: wrapping blocks in parentheses would
+    otherwise balance `MDMA[tiab]) OR (PTSD[tiab]` and make every search return everything."""
+    blocks = [("mdma_terms", config["mdma_terms"]), ("ptsd_terms", config["ptsd_terms"])]
+    blocks += [(f"keywords[{i}].query", k["query"]) for i, k in enumerate(config["keywords"])]
+    return [f"{key}: {problem}" for key, text in blocks if (problem := unbalanced(text))]
+
+
+def unbalanced(query: str) -> str | None:
+    """Why `query` does not balance on its own (parentheses outside quoted phrases, and
+    the quotes themselves), or None."""
+    depth, quoted = 0, False
+    for position, char in enumerate(query, start=1):
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char == "(":
+            depth += 1
+        elif not quoted and char == ")":
+            depth -= 1
+            if depth < 0:
+                return f"')' at character {position} closes nothing"
+    if quoted:
+        return "a quoted phrase is not closed"
+    if depth:
+        return f"{depth} '(' not closed"
+    return None
 
 
 def load_config(path: str | Path, overrides: dict | None = None) -> dict:

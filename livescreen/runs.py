@@ -77,8 +77,9 @@ def summary_text(
         f"# livescreen run {run_time}",
         "",
         f"- records to screen: {len(rows)} publications, {len(registered)} registrations",
-        f"- awaiting a decision: {awaiting(rows)} publications, {awaiting(registered)} "
-        f"registrations; of the {len(highlighted)} highlighted, {awaiting(highlighted)}",
+        f"- awaiting a decision: {awaiting(rows)} of {len(rows)} publications, "
+        f"{awaiting(registered)} of {len(registered)} registrations, "
+        f"{awaiting(highlighted)} of {len(highlighted)} highlighted",
         f"- new this run: {kinds['new']} (of them highlighted: {len(new_highlights)})",
         f"- no longer found: {kinds['no_longer_found']}; metadata changed: "
         f"{kinds['metadata_changed']}; newly retracted: {kinds['newly_retracted']}; "

@@ -1,9 +1,11 @@
 import datetime as dt
 import sys
+import time
 
 from livescreen.config import keyword, keyword_slugs, validate_config
 from livescreen.errors import LivescreenError
 from livescreen.search import full_query
+from livescreen.terminal import failure_lines, success_lines
 from livescreen.views import start_up_harvest
 
 # Check config (schemas/config.schema.yaml) before any rule runs or any request is sent;
@@ -16,6 +18,7 @@ STORE = config["store"]
 # again each day;
 # `--forcerun search registry_search` searches again the same day.
 SEARCH_DAY = dt.date.today().isoformat()
+STARTED = time.time()  # logs written after this belong to this invocation
 
 SCREENING = "results/screening"
 SCREENING_OUTPUTS = [f"{SCREENING}/tables.json", f"{SCREENING}/screening.json"]

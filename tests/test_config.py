@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from livescreen.config import load_config, validate_config
@@ -57,3 +59,38 @@ def test_nested_defaults_are_filled(raw_config):
     config = validate_config(raw_config)
     assert config["registry"]["page_size"] == 100
     assert config["essay_title_match"] == {"match": 93, "possible": 80}
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        (
+            "mdma_terms",
+            "MDMA[tiab]) OR (PTSD[tiab]",
+            "mdma_terms: ')' at character 11 closes nothing",
+        ),
+        ("ptsd_terms", "(PTSD[tiab] OR trauma[tiab]", "ptsd_terms: 1 '(' not closed"),
+        ("ptsd_terms", '"stress disorder[tiab]', "ptsd_terms: a quoted phrase is not closed"),
+    ],
+)
+def test_each_query_block_must_balance_on_its_own(raw_config, key, value, message):
+    raw_config[key] = value
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        validate_config(raw_config)
+
+
+def test_a_keyword_query_that_does_not_balance_names_its_key(raw_config):
+    raw_config["keywords"][3]["query"] = "fear[tiab]) OR (extinction[tiab]"
+    with pytest.raises(ConfigError, match=re.escape("keywords[3].query: ')' at character 11")):
+        validate_config(raw_config)
+
+
+def test_parentheses_inside_quoted_phrases_do_not_count(raw_config):
+    raw_config["keywords"][0]["query"] = '"avoidance (behavior)"[tiab] OR engagement[tiab]'
+    validate_config(raw_config)
+
+
+def test_a_slug_with_a_trailing_newline_is_refused(raw_config):
+    raw_config["keywords"][2]["slug"] = "alliance_empathy\n"
+    with pytest.raises(ConfigError, match=re.escape("keywords[2].slug: 'alliance_empathy\\n'")):
+        validate_config(raw_config)
