@@ -187,8 +187,13 @@ def search_log_rows(searches: Iterable[dict]) -> list[dict]:
 
 
 def write_csv(path: str | Path, rows: Iterable[Mapping], columns: list[str]) -> None:
+    """Every cell quoted: a spreadsheet that splits on `;` or tabs as well as `,` (as
+    LibreOffice's import does on a fresh profile, and Excel in `;` locales) keeps list
+    cells such as `authors` ("A B; C D") in one cell."""
     with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\r\n")
+        writer = csv.DictWriter(
+            handle, fieldnames=columns, lineterminator="\r\n", quoting=csv.QUOTE_ALL
+        )
         writer.writeheader()
         for row in rows:
             writer.writerow({c: neutralise(cell(row.get(c))) for c in columns})

@@ -166,6 +166,7 @@ def test_edits_in_every_table_and_sheet_survive_a_same_day_rerun_then_rm_results
         return tables
 
     assert everything_shown() == expected
+    assert prisma_matches_the_store(project)
     # a rerun changes nothing and records nothing
     again = snakemake(project, *SNAPSHOT)
     assert "Nothing to be done" in again.stdout + again.stderr
@@ -173,6 +174,23 @@ def test_edits_in_every_table_and_sheet_survive_a_same_day_rerun_then_rm_results
     snakemake(project, *SNAPSHOT)
     assert everything_shown() == expected
     assert {k: (d.decision, d.notes) for k, d in store(project).items()} == expected
+    assert prisma_matches_the_store(project)
+
+
+def prisma_matches_the_store(workdir):
+    """The review-so-far PRISMA counts are the store's decisions over the screened records."""
+    folder = screening(workdir)
+    screened = [r["pmid"] for r in csv_rows(folder / "to_screen.csv")]
+    screened += [r["nct_id"] for r in csv_rows(folder / "registered_trials.csv")]
+    decided = store(workdir)
+    verdicts = [decided[r].decision if r in decided else "" for r in screened]
+    n = {row["data"]: row["n"] for row in csv_rows(workdir / "results" / "prisma" / "counts.csv")}
+    assert int(n["records_screened"]) == len(screened)
+    assert int(n["records_excluded"]) == verdicts.count("exclude")
+    assert int(n["livescreen_passed_screening"]) == verdicts.count("include")
+    awaiting = len(screened) - verdicts.count("exclude") - verdicts.count("include")
+    assert int(n["livescreen_awaiting_decision"]) == awaiting
+    return True
 
 
 def reconfigure(workdir, change):

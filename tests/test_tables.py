@@ -1,5 +1,8 @@
 import csv
+import shutil
+import subprocess
 
+import openpyxl
 import pytest
 
 from livescreen.tables import neutralise, screening_rows, write_csv
@@ -21,6 +24,7 @@ def test_csv_is_utf8_bom_crlf_rfc4180(tmp_path):
     raw = path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     assert b'"say ""hi"", then\nleave"' in raw
+    assert raw.splitlines()[0] == b'\xef\xbb\xbf"a","b","c"'  # every cell quoted
     assert raw.count(b"\r\n") == 2
     with open(path, encoding="utf-8-sig", newline="") as handle:
         back = list(csv.DictReader(handle))
@@ -56,3 +60,41 @@ def test_screening_rows_join_lists_and_sort_newest_first():
     assert rows[1]["mechanisms"] == "openness; fear_extinction"
     assert rows[1]["pubmed_url"] == "https://pubmed.ncbi.nlm.nih.gov/1/"
     assert rows[1]["retrieved"] == "2026-11-26"
+
+
+def test_libreoffice_default_import_keeps_every_cell_in_its_column(tmp_path):
+    """LibreOffice on a fresh profile splits on comma, semicolon and tab: list cells joined
+    with '; ' must stay one cell, so every column stays in place."""
+    office = shutil.which("soffice") or shutil.which("libreoffice")
+    if office is None:
+        pytest.skip("LibreOffice is not installed")
+    path = tmp_path / "to_screen.csv"
+    rows = [
+        {"pmid": "1", "authors": "Mithoefer MC; Feduccia AA", "mechanisms": "a; b", "x": "t\tab"},
+        {"pmid": "2", "authors": "Doe J", "mechanisms": "c", "x": 'say "hi"; bye'},
+    ]
+    write_csv(path, rows, ["pmid", "authors", "mechanisms", "x"])
+    result = subprocess.run(
+        [
+            office,
+            f"-env:UserInstallation=file://{tmp_path / 'profile'}",
+            "--headless",
+            "--infilter=CSV:44/59/9,34,76,1",
+            "--convert-to",
+            "xlsx",
+            "--outdir",
+            str(tmp_path / "out"),
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    ws = openpyxl.load_workbook(tmp_path / "out" / "to_screen.xlsx").active
+    cells = [[("" if c is None else str(c)) for c in row] for row in ws.iter_rows(values_only=True)]
+    assert cells == [
+        ["pmid", "authors", "mechanisms", "x"],
+        ["1", "Mithoefer MC; Feduccia AA", "a; b", "t\tab"],
+        ["2", "Doe J", "c", 'say "hi"; bye'],
+    ]
