@@ -205,6 +205,7 @@ def build(
         "publications": rows,
         "registrations": registered,
         "essay_match_rows": essay_rows,
+        "highlighted_rows": highlighted,
     }
 
 
@@ -259,7 +260,8 @@ def write_outputs(result: dict, screening_json: str, manifest: str) -> None:
             "publications": result["publications"],
             "registrations": result["registrations"],
             "essay_matches": result["essay_match_rows"],
+            "highlighted": result["highlighted_rows"],
         },
     )
-    keep = ("publications", "registrations", "essay_match_rows")
+    keep = ("publications", "registrations", "essay_match_rows", "highlighted_rows")
     write_json(manifest, {k: v for k, v in result.items() if k not in keep})
