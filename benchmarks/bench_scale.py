@@ -17,7 +17,6 @@ Each step's time and peak resident memory (VmHWM, reset before the step) are rep
 
     python benchmarks/bench_scale.py                     # 10,000 and 100,000 records
     python benchmarks/bench_scale.py --sizes 10000 50000
-    python benchmarks/bench_scale.py --with-fixes --streaming   # the recommended fixes applied
     python benchmarks/bench_scale.py --sizes 10000 --workbook   # also time screening.xlsx
 
 Target (the issue): 100,000 records in < 60 s and < 1 GB on this machine, time growing
@@ -83,11 +82,7 @@ def read_jsonl_paused_gc(path: Path) -> list[dict]:
             gc.enable()
 
 
-def child(size: int, workdir: Path, fixes: bool, workbook: bool, streaming: bool = False) -> None:
-    if fixes:
-        import _fixes
-
-        _fixes.apply([*_fixes.CLASSIFY, *_fixes.PARSER])
+def child(size: int, workdir: Path, workbook: bool, streaming: bool = False) -> None:
     from livescreen.classify import classify, load_vocabulary
     from livescreen.config import load_config
     from livescreen.dedup import match_essay_references, merge_search_hits
@@ -227,11 +222,6 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/livescreen-bench"))
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument(
-        "--with-fixes",
-        action="store_true",
-        help="apply the fixes of benchmarks/_fixes.py (monkeypatches) to see their effect",
-    )
-    parser.add_argument(
         "--workbook",
         action="store_true",
         help="also time write_workbook of to_screen (the screening_tables job writes one)",
@@ -245,12 +235,10 @@ def main() -> None:
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.workdir, args.with_fixes, args.workbook, args.streaming)
+        child(args.child, args.workdir, args.workbook, args.streaming)
         return
 
-    title = "scale benchmark" + (
-        " WITH the fixes of benchmarks/_fixes.py" if args.with_fixes else ""
-    )
+    title = "scale benchmark"
     title += " WITH the streaming (memory) fixes" if args.streaming else ""
     info = _common.print_machine(title)
     articles = _common.fixture_articles() + _common.snapshot_articles()
@@ -265,7 +253,6 @@ def main() -> None:
     results = []
     for size in args.sizes:
         flags = [
-            *(["--with-fixes"] if args.with_fixes else []),
             *(["--workbook"] if args.workbook else []),
             *(["--streaming"] if args.streaming else []),
         ]

@@ -3,7 +3,6 @@ classifier (livescreen.classify), on the benchmark corpus.
 
     python benchmarks/profile_steps.py parse                 # 5,000 records
     python benchmarks/profile_steps.py classify --records 2000
-    python benchmarks/profile_steps.py classify --with-fixes # with benchmarks/_fixes.py
 """
 
 from __future__ import annotations
@@ -14,21 +13,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common  # noqa: E402
-import _fixes  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("step", choices=["parse", "classify"])
     parser.add_argument("--records", type=int)
-    parser.add_argument("--with-fixes", action="store_true")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/livescreen-bench"))
     args = parser.parse_args()
     from pyinstrument import Profiler
 
     _common.print_machine(f"pyinstrument profile: {args.step}")
-    if args.with_fixes:
-        print("fixes applied:", ", ".join(_fixes.apply([*_fixes.CLASSIFY, *_fixes.PARSER])))
     from livescreen.classify import classify, load_vocabulary
     from livescreen.config import load_config
     from livescreen.pubmed_xml import iter_articles, parse_articles

@@ -30,6 +30,7 @@ SCREENING_COLUMNS = [
     "pmid",
     *REVIEW_COLUMNS,
     "title",
+    "abstract",  # beside the title: title/abstract screening reads the two together
     *CLASSIFICATION_COLUMNS,
     "year",
     "pub_date",
@@ -39,7 +40,6 @@ SCREENING_COLUMNS = [
     "publication_types",
     "mechanisms",
     "pubmed_url",
-    "abstract",
     "pmcid",
     "nct_ids",
     "mesh",

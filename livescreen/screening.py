@@ -15,18 +15,21 @@ Order matters, and the decision folder's lock is held throughout:
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from .columns import (
     ESSAY_TABLE_COLUMNS,
     HIGHLIGHT_COLUMNS,
+    LIVESCREEN_COLUMNS,
     POSSIBLE_MATCH_COLUMNS,
     REGISTRATION_COLUMNS,
     SCREENING_COLUMNS,
 )
 from .decisions import (
     CONFLICT_COLUMNS,
+    DECISION_COLUMNS,
     STORE_FILE,
     added_columns,
     conflict_notes,
@@ -79,6 +82,8 @@ def build(
     store: str,
     keywords: list[str],
     essay_title_match: dict,
+    exclusion_reasons: list[str] = (),
+    workbook: dict | None = None,
     now: dt.datetime | None = None,
     log=None,
 ) -> dict:
@@ -119,6 +124,7 @@ def build(
         to_screen = [record for record in records if record["pmid"] not in cited]
         nct_by_pmid, pmids_by_nct = trial_links(registrations, records)
         provenance = RecordStore(store).provenance(mechanisms)
+        registry = read_json(inputs.registry)
 
         found = [
             observation(r, r["pmid"], "publication", mechanisms.get(r["pmid"], []))
@@ -169,7 +175,14 @@ def build(
             tables.append(
                 CsvView(name, columns(name, SCREENING_COLUMNS), mechanism_rows(rows, slug))
             )
-        write_views(screening, tables, _sheets(tables, columns))
+        sources = sorted({s["source_label"] for s in searches} | {registry["source_label"]})
+        layout = {
+            **(workbook or {}),
+            "run": run_time,
+            "sources": sources,
+            "exclusion_reasons": exclusion_reasons,
+        }
+        write_views(screening, tables, _sheets(tables, columns, layout))
         write_csv(screening / "possible_essay_matches.csv", possible, POSSIBLE_MATCH_COLUMNS)
         write_csv(screening / "decision_conflicts.csv", conflict_rows(history), CONFLICT_COLUMNS)
         write_jsonl(
@@ -181,7 +194,7 @@ def build(
             Path(runs),
             run_time,
             searches,
-            read_json(inputs.registry),
+            registry,
             rows,
             registered,
             changes,
@@ -209,37 +222,101 @@ def build(
     }
 
 
-def _sheets(tables: list[CsvView], columns) -> list:
+SHEET_WIDTHS = {"title": 50, "abstract": 100, "notes": 30, "highlight_reason": 40}
+SHEET_LINES = 8  # lines of title and abstract a row shows
+ID_FIRST = ("record_type", "trial_id", "pmid", "nct_id")
+
+
+def screening_layout(columns: list[str], added: list[str]) -> list[str]:
+    """A sheet's columns for title/abstract screening: ids, the decision columns and the
+    reviewers' own, title and abstract side by side, then everything else."""
+    ids = [c for c in ID_FIRST if c in columns]
+    first = [*ids, *DECISION_COLUMNS, *added, "title", "abstract"]
+    present = [c for c in first if c in columns or c in added]
+    return [*present, *(c for c in columns if c not in present)]
+
+
+def _sheets(tables: list[CsvView], columns, layout: dict) -> list:
     from .workbook import Sheet  # openpyxl only in the step that writes the workbook
 
     by_name = {t.name: t for t in tables}
-    book = "screening.xlsx [{}]".format
-    highlighted, to_screen = by_name["highlighted_trials.csv"], by_name["to_screen.csv"]
-    registered, essay = by_name["registered_trials.csv"], by_name["essay_matches.csv"]
-    return [
-        Sheet(
-            "Highlighted",
-            columns(book("Highlighted"), HIGHLIGHT_COLUMNS),
-            highlighted.rows,
-            PUBLICATION_LINKS | REGISTRY_LINK,
-            "highlight",
-        ),
-        Sheet(
-            "To screen",
-            columns(book("To screen"), SCREENING_COLUMNS),
-            to_screen.rows,
-            PUBLICATION_LINKS,
-            "highlight",
-        ),
-        Sheet(
-            "Registered trials",
-            columns(book("Registered trials"), REGISTRATION_COLUMNS),
-            registered.rows,
-            REGISTRY_LINK,
-            "highlight",
-        ),
-        Sheet("Essay matches", columns(book("Essay matches"), ESSAY_TABLE_COLUMNS), essay.rows),
+    specs = [
+        ("Highlighted", "highlighted_trials.csv", PUBLICATION_LINKS | REGISTRY_LINK),
+        ("To screen", "to_screen.csv", PUBLICATION_LINKS),
+        ("Registered trials", "registered_trials.csv", REGISTRY_LINK),
+        ("Essay matches", "essay_matches.csv", {}),
     ]
+    if layout.get("mechanism_sheets"):
+        specs += [
+            (_sheet_name(t.name), t.name, PUBLICATION_LINKS)
+            for t in tables
+            if t.name.startswith(f"{MECHANISM_FOLDER}/")
+        ]
+    summary = summary_rows(tables, layout.get("run", ""), layout.get("sources", []))
+    sheets = [Sheet("Summary", SUMMARY_COLUMNS, summary, widths={"table": 45})]
+    for name, table_name, links in specs:
+        table = by_name[table_name]
+        base = [c for c in table.columns if c in LIVESCREEN_COLUMNS]
+        added = [c for c in columns(f"{WORKBOOK_FILE} [{name}]", base) if c not in base]
+        laid_out = screening_layout(base, added)
+        sheets.append(
+            Sheet(
+                name,
+                laid_out,
+                table.rows,
+                links,
+                "highlight" if "highlight" in laid_out else None,
+                frozen_columns=laid_out.index("notes") + 1 + len(added),
+                widths={c: w for c, w in SHEET_WIDTHS.items() if c in laid_out},
+                max_lines=SHEET_LINES,
+                exclusion_reasons=list(layout.get("exclusion_reasons", [])),
+            )
+        )
+    return sheets
+
+
+def _sheet_name(table_name: str) -> str:
+    """A per-keyword sheet's name: Excel allows 31 characters."""
+    return Path(table_name).stem[:31]
+
+
+SUMMARY_COLUMNS = [
+    "table",
+    "records",
+    "awaiting",
+    "included",
+    "excluded",
+    "maybe",
+    "conflicts",
+    "reasons",
+]
+
+
+def summary_rows(tables: list[CsvView], run: str, sources: list[str] = ()) -> list[dict]:
+    """The Summary sheet: per table and per keyword, how far screening has got ("awaiting"
+    counts blank, maybe and conflicting decisions)."""
+    rows = [{"table": f"run {run}"}] if run else []
+    rows += [{"table": f"source: {source}"} for source in sources]
+    for table in tables:
+        decisions = [row.get("decision", "") for row in table.rows]
+        reasons = Counter(
+            " ".join(row.get("exclusion_reason", "").lower().split())
+            for row in table.rows
+            if row.get("decision") == "exclude"
+        )
+        rows.append(
+            {
+                "table": table.name,
+                "records": str(len(table.rows)),
+                "awaiting": str(sum(d in ("", "maybe") for d in decisions)),
+                "included": str(decisions.count("include")),
+                "excluded": str(decisions.count("exclude")),
+                "maybe": str(decisions.count("maybe")),
+                "conflicts": str(sum(bool(row.get("conflict")) for row in table.rows)),
+                "reasons": "; ".join(f"{r or 'no reason'}: {n}" for r, n in reasons.most_common()),
+            }
+        )
+    return rows
 
 
 def _last_run(seen: dict[str, dict]) -> dt.datetime | None:

@@ -43,6 +43,7 @@ FROZEN_ID_COLUMNS = frozenset({"pmid", "nct_id", "trial_id"})
 
 MIN_WIDTH = 10
 MAX_WIDTH = 60
+LINE_POINTS = 15  # height of one line of 11-point text
 MAX_CELL_CHARS = 32767  # Excel's limit for the text of one cell
 MAX_LINK_CHARS = 2079  # Excel's limit for a hyperlink address
 MAX_LIST_FORMULA_CHARS = 255  # Excel's limit for a literal drop-down list, quotes excluded
@@ -96,6 +97,14 @@ class Sheet:
     highlight_column: str | None = None
     decision_column: str = "decision"
     allowed_decisions: list[str] = field(default_factory=lambda: list(DEFAULT_DECISIONS))
+    # Screening layout: how many leading columns stay in view when scrolling sideways (the
+    # id and decision columns), fixed widths for reading columns (title, abstract), the
+    # lines of wrapped text a row shows at most, and the drop-down list of exclusion reasons.
+    frozen_columns: int | None = None
+    widths: dict[str, float] = field(default_factory=dict)
+    max_lines: int = 1
+    reason_column: str = "exclusion_reason"
+    exclusion_reasons: list[str] = field(default_factory=list)
 
 
 def write_workbook(path: str | Path, sheets: Sequence[Sheet]) -> None:
@@ -213,7 +222,14 @@ def _write_sheet(ws: Worksheet, sheet: Sheet) -> None:
         for index, text in enumerate(texts):
             if text:
                 widths[index] = max(widths[index], _display_length(text))
-    wrapped = [width > MAX_WIDTH for width in widths]
+    widths = [
+        sheet.widths.get(column, min(max(width + 2, MIN_WIDTH), MAX_WIDTH))
+        for column, width in zip(columns, widths, strict=True)
+    ]  # +2 leaves room for the autofilter's drop-down arrow beside the header text
+    wrapped = [
+        column in sheet.widths or width >= MAX_WIDTH
+        for column, width in zip(columns, widths, strict=True)
+    ]
 
     highlight_index = columns.index(sheet.highlight_column) if sheet.highlight_column else None
     link_kinds = [sheet.link_columns.get(column) for column in columns]
@@ -231,15 +247,27 @@ def _write_sheet(ws: Worksheet, sheet: Sheet) -> None:
             if shaded:
                 cell.fill = HIGHLIGHT_FILL
             cell.alignment = TOP_WRAPPED if wrapped[index] else TOP
+        if sheet.max_lines > 1:
+            # spreadsheets do not grow rows for wrapped text written by a program: set the
+            # height so a title and abstract show (up to max_lines lines) without resizing
+            lines = max(
+                (_lines(text, widths[i]) for i, text in enumerate(texts) if wrapped[i]), default=1
+            )
+            ws.row_dimensions[row_number].height = LINE_POINTS * min(lines, sheet.max_lines)
 
     for index, width in enumerate(widths, start=1):
-        # +2 leaves room for the autofilter's drop-down arrow beside the header text
-        ws.column_dimensions[get_column_letter(index)].width = min(
-            max(width + 2, MIN_WIDTH), MAX_WIDTH
-        )
+        ws.column_dimensions[get_column_letter(index)].width = width
 
-    ws.freeze_panes = "B2" if columns[0] in FROZEN_ID_COLUMNS else "A2"
+    frozen = sheet.frozen_columns
+    if frozen is None:
+        frozen = 1 if columns[0] in FROZEN_ID_COLUMNS else 0
+    ws.freeze_panes = f"{get_column_letter(frozen + 1)}2"
     ws.auto_filter.ref = f"A1:{last_letter}{last_row}"
+    # printed (or exported to PDF): landscape, as wide as the page, the header on every page
+    ws.page_setup.orientation = "landscape"
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.print_title_rows = "1:1"
 
     if sheet.decision_column in columns and sheet.rows:
         letter = get_column_letter(columns.index(sheet.decision_column) + 1)
@@ -254,6 +282,19 @@ def _write_sheet(ws: Worksheet, sheet: Sheet) -> None:
         )
         validation.add(f"{letter}2:{letter}{last_row}")
         ws.add_data_validation(validation)
+    if sheet.exclusion_reasons and sheet.reason_column in columns and sheet.rows:
+        letter = get_column_letter(columns.index(sheet.reason_column) + 1)
+        reasons = DataValidation(
+            type="list",
+            formula1=_list_formula(sheet.exclusion_reasons, f"sheet {sheet.name!r}"),
+            allow_blank=True,
+            showErrorMessage=True,
+            errorStyle="warning",  # a reason outside the list is allowed, after a warning
+            errorTitle="Exclusion reason",
+            error="Not one of the configured reasons (config.yaml exclusion_reasons); keep it?",
+        )
+        reasons.add(f"{letter}2:{letter}{last_row}")
+        ws.add_data_validation(reasons)
 
 
 def _set_text(cell: Cell, text: str) -> Cell:
@@ -261,6 +302,12 @@ def _set_text(cell: Cell, text: str) -> Cell:
     cell.value = text
     cell.data_type = "s"  # openpyxl makes "=…" a formula and "#N/A" an error; undo that
     return cell
+
+
+def _lines(text: str, width: float) -> int:
+    """Lines `text` takes in a wrapped cell `width` characters wide."""
+    per_line = max(int(width) - 1, 1)
+    return sum(max(1, -(-len(line) // per_line)) for line in text.split("\n"))
 
 
 def _display_length(text: str) -> int:

@@ -20,6 +20,8 @@ rule screening_tables:
         runs="results/runs",
         decisions=config["decisions"],
         essay_title_match=config["essay_title_match"],
+        exclusion_reasons=config["exclusion_reasons"],
+        workbook=config["workbook"],
         # the decision store's fingerprint: the tables are rebuilt whenever it changed
         decisions_state=DECISIONS_STATE,
     script:

@@ -22,6 +22,8 @@ with logged(snakemake.log[0]) as log:
         store=params.store,
         keywords=list(params.keywords),
         essay_title_match=dict(params.essay_title_match),
+        exclusion_reasons=list(params.exclusion_reasons),
+        workbook=dict(params.workbook),
         log=log,
     )
     write_outputs(result, output.screening, output.manifest)

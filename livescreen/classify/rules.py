@@ -1,0 +1,489 @@
+"""The rules: design, the role of each treatment mention, comparator, relation, retraction
+and highlight — and :func:`classify`, which reads one record (:mod:`.text`), finds whether
+it involves MDMA and which established treatments it names, then applies them in this order.
+
+1. *Design* is the first rule of :data:`DESIGN_RULES` that fires, from publication types,
+   MeSH and self-describing text (the title, the abstract's first sentence, the first
+   sentence of a DESIGN/METHODS section, and sentences such as "We conducted ..."), so
+   records PubMed has not indexed yet (no publication types, no MeSH) are still typed.
+2. *Roles.* Cues are applied per sentence. Per sentence, in this order: **background** cues
+   turn a treatment mention that is only prior, existing, excluded or modelled treatment
+   ("had not responded to prolonged exposure", "tapered off SSRIs", "the approved SSRIs", "a
+   laboratory analogue of exposure therapy") into a background mention; **combination**
+   cues mark a treatment combined with MDMA ("MDMA-assisted cognitive processing therapy",
+   "combines MDMA with prolonged exposure"); **comparison** cues mark a treatment set
+   against MDMA ("versus CBCT", "compared with prolonged exposure", "CPT alone"), in a
+   sentence that also names MDMA (a registry arm "Active comparator arm: CPT" needs MDMA
+   only somewhere in the record). A *benchmark* ("effects larger than those of PE") is
+   background in a primary study and an indirect comparison in a meta-analysis or review.
+   Sentences that speculate or call for future work ("future trials should compare MDMA
+   with PE", "MDMA could augment CPT") add no evidence, and an MDMA mention only there does
+   not make the record involve MDMA.
+3. *Relation*: no MDMA -> none; MDMA compared with a treatment -> head-to-head (also when
+   it is combined with it in one arm and compared with the treatment alone); combined only
+   -> add-on-or-combined; placebo or active placebo -> placebo-only; a randomised study
+   whose subject is MDMA (MDMA in the title or a self-describing sentence) and that names
+   no comparator -> placebo-only, presumed (every randomised MDMA trial that does not name
+   its control has so far been placebo- or low-dose-controlled; the reason says
+   "presumed"); otherwise none. *Comparator* follows the same evidence; when MDMA is not
+   the record's subject, a comparison of two established treatments (PE versus CPT) makes
+   it established-treatment.
+4. *new_since_essay*: :mod:`livescreen.classify.dates`.
+5. *retracted*: publication type "Retracted Publication", a retraction notice, the
+   parser's ``retracted`` flag, or a title beginning "RETRACTED". Never highlighted.
+6. *highlight*: design is a trial (rct, controlled-nonrandomised, single-arm, its
+   protocol — not a review protocol — its registration, or a secondary analysis of it) or
+   a meta-analysis; involves MDMA; relation head-to-head or add-on-or-combined; new since
+   the essay; not retracted. A record of design ``other`` counts as a trial when it has a
+   trial publication type, calls itself a trial or pilot, or carries no design cue at all
+   (a new record with neither publication types nor design words is kept as a possible
+   trial rather than missed); commentaries (Comment, Editorial, ...) and observational
+   studies never do. ``highlight_reason`` states each condition with its evidence:
+   publication types and the phrases that matched, each with its cue's name, then the
+   treatment mentions set aside as background.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from .cues import CUES
+from .dates import new_since
+from .text import Reading, cue_phrases, normalise, read_record, untokenise
+from .vocabulary import Vocabulary
+
+__all__ = [
+    "COMPARATORS",
+    "DESIGNS",
+    "DESIGN_RULES",
+    "HIGHLIGHT_DESIGNS",
+    "RELATIONS",
+    "DesignRule",
+    "classify",
+]
+
+DESIGNS = (
+    "rct",
+    "controlled-nonrandomised",
+    "single-arm",
+    "secondary-analysis",
+    "protocol",
+    "systematic-review",
+    "meta-analysis",
+    "review",
+    "preclinical",
+    "healthy-volunteers",
+    "case-report",
+    "qualitative",
+    "other",
+)
+COMPARATORS = ("placebo", "active-placebo", "established-treatment", "waitlist", "other", "none")
+RELATIONS = ("head-to-head", "add-on-or-combined", "placebo-only", "none")
+
+# Designs whose records can be highlighted: trials (results, protocols, registrations,
+# secondary analyses of a trial's data) and meta-analyses of trials.
+HIGHLIGHT_DESIGNS = frozenset(
+    {
+        "rct",
+        "controlled-nonrandomised",
+        "single-arm",
+        "protocol",
+        "secondary-analysis",
+        "meta-analysis",
+    }
+)
+TRIAL_PUBLICATION_TYPES = ("Clinical Trial", "Trial Registration", "Randomized Controlled Trial")
+# Publication types of records that discuss a study without reporting one: design other.
+COMMENTARY_TYPES = (
+    "Comment",
+    "Editorial",
+    "News",
+    "Newspaper Article",
+    "Interview",
+    "Retraction of Publication",
+    "Published Erratum",
+    "Expression of Concern",
+    "Biography",
+    "Historical Article",
+    "Obituary",
+    "Portrait",
+)
+
+
+@dataclass(frozen=True)
+class DesignRule:
+    """Design ``design`` when any listed publication type, MeSH heading or cue is present.
+
+    ``lead_cues`` are read in the record's self-describing sentences, ``title_cues`` in the
+    title, ``any_cues`` anywhere in title and abstract.
+    """
+
+    design: str
+    publication_types: tuple[str, ...] = ()
+    mesh: tuple[str, ...] = ()
+    lead_cues: tuple[str, ...] = ()
+    title_cues: tuple[str, ...] = ()
+    any_cues: tuple[str, ...] = ()
+
+
+# First rule that fires wins. Order matters: a protocol is a protocol whatever it plans; an
+# overview of reviews is a review even when typed Meta-Analysis; a secondary analysis of an
+# RCT is a secondary analysis although PubMed types it Randomized Controlled Trial; studies
+# in healthy volunteers and animals are typed so before any trial rule.
+# fmt: off
+DESIGN_RULES: tuple[DesignRule, ...] = (
+    DesignRule("other", publication_types=COMMENTARY_TYPES),
+    DesignRule("protocol", publication_types=("Clinical Trial Protocol",),
+               lead_cues=("protocol-self",)),
+    DesignRule("review", lead_cues=("overview-of-reviews",)),
+    DesignRule("meta-analysis", publication_types=("Meta-Analysis", "Network Meta-Analysis"),
+               mesh=("Network Meta-Analysis",), lead_cues=("meta-analysis-self",),
+               title_cues=("meta-analysis-title",)),
+    DesignRule("systematic-review", publication_types=("Systematic Review",),
+               lead_cues=("systematic-review-self",)),
+    DesignRule("review", publication_types=("Review", "Scoping Review", "Practice Guideline",
+                                            "Guideline", "Consensus Development Conference"),
+               lead_cues=("review-self",)),
+    DesignRule("preclinical", lead_cues=("animal-species",)),
+    DesignRule("case-report", publication_types=("Case Reports",), lead_cues=("case-report",)),
+    DesignRule("healthy-volunteers", mesh=("Healthy Volunteers",),
+               any_cues=("healthy-volunteers",)),
+    DesignRule("secondary-analysis", lead_cues=("secondary-analysis", "mechanistic-substudy")),
+    DesignRule("qualitative", mesh=("Qualitative Research",), lead_cues=("qualitative",)),
+    DesignRule("other", publication_types=("Observational Study",), lead_cues=("observational",)),
+    DesignRule("controlled-nonrandomised", publication_types=("Controlled Clinical Trial",),
+               any_cues=("non-randomised-controlled",)),
+    DesignRule("rct", publication_types=("Randomized Controlled Trial", "Equivalence Trial"),
+               any_cues=("randomised", "blinded-placebo-controlled")),
+    DesignRule("single-arm", any_cues=("single-arm",)),
+)
+# fmt: on
+
+
+def classify(record: Mapping[str, Any], vocabulary: Vocabulary, essay_date: str) -> dict:
+    """Classify one record; returns exactly ``livescreen.columns.CLASSIFICATION_COLUMNS``."""
+    essay = date.fromisoformat(str(essay_date))
+    types = list(record.get("publication_types") or [])
+    reading = read_record(record, vocabulary)
+    involves_mdma, mdma_central, mdma_evidence = _mdma(record, reading, vocabulary)
+    established = _established(record, reading, vocabulary)
+
+    design, design_evidence = _design(record, reading)
+    _explain_treatments(reading, design, involves_mdma)
+
+    comparator, comparator_evidence = _comparator(reading, involves_mdma, mdma_central, vocabulary)
+    presumed = (
+        mdma_central
+        and comparator == "none"
+        and design in {"rct", "secondary-analysis", "meta-analysis"}
+        and bool(cue_phrases(reading, "randomised"))
+    )
+    relation, relation_evidence = _relation(
+        reading, involves_mdma, "placebo (presumed)" if presumed else comparator
+    )
+    if presumed:
+        comparator, comparator_evidence = "placebo", "randomised, no comparator named: presumed"
+
+    new, date_evidence = new_since(record, essay)
+    retraction_evidence = _retraction(record, types, reading)
+    retracted = bool(retraction_evidence)
+
+    trial_like, design_evidence, review_protocol = _trial_like(
+        types, reading, design, design_evidence
+    )
+    conditions = [
+        (
+            trial_like,
+            f"design {design} ({design_evidence})",
+            f"design {design} is not a trial or meta-analysis ({design_evidence})"
+            + ("; a review protocol" if review_protocol else ""),
+        ),
+        (involves_mdma, f"MDMA ({mdma_evidence})", "MDMA not named"),
+        (
+            relation in {"head-to-head", "add-on-or-combined"},
+            f"{relation} ({relation_evidence})",
+            f"no comparison or combination with an established treatment "
+            f"(relation {relation}: {relation_evidence})",
+        ),
+        (new, f"new since essay ({date_evidence})", f"not new since essay ({date_evidence})"),
+        (not retracted, "not retracted", f"retracted ({'; '.join(retraction_evidence)})"),
+    ]
+    highlight = all(ok for ok, _, _ in conditions)
+    reason = _reason(conditions, highlight, types, reading)
+    if established:
+        reason += f" | comparator {comparator} ({comparator_evidence})"
+    if record.get("expression_of_concern"):
+        reason += " | expression of concern: " + "; ".join(record["expression_of_concern"])
+
+    return {
+        "design": design,
+        "involves_mdma": involves_mdma,
+        "comparator": comparator,
+        "established_treatments": established,
+        "relation_to_established": relation,
+        "new_since_essay": new,
+        "retracted": retracted,
+        "highlight": highlight,
+        "highlight_reason": reason,
+    }
+
+
+def _mdma(
+    record: Mapping[str, Any], reading: Reading, vocabulary: Vocabulary
+) -> tuple[bool, bool, str]:
+    """(involves MDMA, MDMA is the record's subject, the evidence).
+
+    MDMA is involved when named outside sentences that only speculate, or indexed (MeSH,
+    keywords); it is the subject when in the title or a self-describing sentence, or indexed.
+    """
+    mesh = list(record.get("mesh") or [])
+    keywords = list(record.get("keywords") or [])
+    mdma_text = [
+        reading.mentions[int(i)].text
+        for sentence in reading.sentences
+        if not sentence.speculative
+        for i in re.findall(r"⟨M(\d+)⟩", sentence.tokens)
+    ]
+    mdma_mesh = sorted(set(mesh).intersection(vocabulary.mdma_mesh))
+    mdma_keywords = [
+        k
+        for k in keywords
+        if any(
+            vocabulary.groups[m.lastgroup or ""][0] == "M"
+            for m in vocabulary.mention_pattern.finditer(normalise(k))
+        )
+    ]
+    involves_mdma = bool(mdma_text or mdma_mesh or mdma_keywords)
+    mdma_central = bool(mdma_mesh) or any(
+        re.search(r"⟨M\d+⟩", s.tokens) and s.lead and not s.speculative for s in reading.sentences
+    )
+    mdma_evidence = (
+        f"'{mdma_text[0]}'"
+        if mdma_text
+        else f"MeSH '{mdma_mesh[0]}'"
+        if mdma_mesh
+        else f"keyword '{mdma_keywords[0]}'"
+        if mdma_keywords
+        else ""
+    )
+    return involves_mdma, mdma_central, mdma_evidence
+
+
+def _established(record: Mapping[str, Any], reading: Reading, vocabulary: Vocabulary) -> list[str]:
+    """The established treatments named (text, keywords, MeSH), in vocabulary order."""
+    mesh = list(record.get("mesh") or [])
+    named = {m.name for m in reading.mentions if m.kind == "E"}
+    for keyword in record.get("keywords") or []:
+        for match in vocabulary.mention_pattern.finditer(normalise(keyword)):
+            kind, name, ambiguous, _ = vocabulary.groups[match.lastgroup or ""]
+            if kind == "E" and not ambiguous:
+                named.add(name)
+    named.update(t.name for t in vocabulary.treatments if set(t.mesh).intersection(mesh))
+    return [t.name for t in vocabulary.treatments if t.name in named]
+
+
+def _design(record: Mapping[str, Any], reading: Reading) -> tuple[str, str]:
+    """(design, evidence) from the first rule of DESIGN_RULES that fires."""
+    types = set(record.get("publication_types") or [])
+    mesh = set(record.get("mesh") or [])
+    registration = "Trial Registration" in types
+    patients = bool(cue_phrases(reading, "patient-sample"))
+    animals_only = "Animals" in mesh and "Humans" not in mesh
+    for rule in DESIGN_RULES:
+        if rule.design == "preclinical" and animals_only:
+            return rule.design, "MeSH 'Animals' without 'Humans'"
+        hit = sorted(types.intersection(rule.publication_types))
+        if hit:
+            return rule.design, f"publication type '{hit[0]}'"
+        hit = sorted(mesh.intersection(rule.mesh))
+        if hit:
+            return rule.design, f"MeSH '{hit[0]}'"
+        for cue_name, where in (
+            [(c, "lead") for c in rule.lead_cues]
+            + [(c, "title") for c in rule.title_cues]
+            + [(c, "any") for c in rule.any_cues]
+        ):
+            if rule.design == "protocol" and registration:
+                continue  # a registration's design is its trial's design
+            if cue_name == "healthy-volunteers" and patients:
+                phrases = cue_phrases(reading, cue_name, "lead")
+            else:
+                phrases = cue_phrases(reading, cue_name, where)
+            if phrases:
+                return rule.design, f"{cue_name}: '{phrases[0]}'"
+    trial_types = sorted(t for t in types if t.startswith(TRIAL_PUBLICATION_TYPES))
+    if trial_types:
+        return "other", f"publication type '{trial_types[0]}' without randomisation or arm cues"
+    return "other", "no design cue"
+
+
+# Comparison cues that name an arm on their own ("Active Comparator: CPT" in a registration):
+# they need MDMA somewhere in the record, not in the same sentence.
+ARM_CUES = frozenset({"established-as-control-arm"})
+
+
+def _explain_treatments(reading: Reading, design: str, mdma: bool) -> None:
+    """Give every treatment mention a role: background, combined, compared or named."""
+    counts_benchmark = design in {"meta-analysis", "systematic-review", "review"}
+    for sentence in reading.sentences:
+        if sentence.speculative:
+            if re.search(r"⟨[EM]\d+⟩", sentence.tokens):
+                phrase = untokenise(sentence.tokens, reading.mentions)
+                reading.evidence.append(("future-work", phrase[:120]))
+                reading.cue_roles["future-work"] = "background"
+            continue
+        if "⟨E" not in sentence.tokens:
+            continue  # the cues below act on treatment tokens only
+        # In a primary study "larger than prolonged exposure" is background; in a review or
+        # meta-analysis it is an indirect comparison.
+        benchmark = (
+            ("benchmark", "compared", "X") if counts_benchmark else ("benchmark", "background", "B")
+        )
+        for group, role, new_kind in (
+            ("background", "background", "B"),
+            *([] if counts_benchmark else [benchmark]),
+            ("combination", "combined", "C"),
+            ("comparison", "compared", "X"),
+            *([benchmark] if counts_benchmark else []),
+        ):
+            for cue in (c for c in CUES if c.group == group):
+                # comparisons, and combination cues that do not name MDMA themselves, need
+                # MDMA in the sentence
+                needs_mdma = role == "compared" or (role == "combined" and "<M>" not in cue.pattern)
+                if needs_mdma and not re.search(r"⟨[MC]\d+⟩", sentence.tokens):
+                    if not (mdma and cue.name in ARM_CUES):
+                        continue
+                for match in cue.finditer(sentence.tokens):
+                    indices = [int(i) for i in re.findall(r"⟨E(\d+)⟩", match.group(0))]
+                    if role == "compared":
+                        # only the compared treatment (the last one in the match) changes
+                        indices = indices[-1:]
+                    if not indices:
+                        continue
+                    for index in indices:
+                        reading.roles[index] = role
+                    reading.cue_roles[cue.name] = role
+                    if (cue.name, reading.phrase(match)) not in reading.evidence:
+                        reading.evidence.append((cue.name, reading.phrase(match)))
+                    tokens = sentence.tokens
+                    for index in indices:
+                        tokens = tokens.replace(f"⟨E{index}⟩", f"⟨{new_kind}{index}⟩")
+                    sentence.tokens = tokens
+
+
+def _comparator(
+    reading: Reading, mdma: bool, central: bool, vocabulary: Vocabulary
+) -> tuple[str, str]:
+    """The comparator and its evidence; the first of these that is present wins.
+
+    ``central``: MDMA is the record's subject. When it is not (no MDMA, or MDMA only in
+    passing), a comparison of two established treatments sets the comparator.
+    """
+    if any(role == "compared" for role in reading.roles.values()):
+        compared = reading.evidence_for("compared")
+        return "established-treatment", f"{compared[0][0]}: '{compared[0][1]}'"
+    if not central:
+        # MDMA not the subject: comparison cues apply to any two treatments (this column only).
+        for cue in CUES:
+            if cue.group in {"comparison", "comparison-no-mdma"}:
+                if phrases := cue_phrases(reading, cue.name):
+                    return "established-treatment", f"{cue.name}: '{phrases[0]}'"
+    if phrases := cue_phrases(reading, "active-placebo"):
+        return "active-placebo", f"active-placebo: '{phrases[0]}'"
+    if mdma:
+        text = " ".join(s.raw for s in reading.sentences)
+        if match := vocabulary.active_placebo_pattern.search(text):
+            return "active-placebo", f"active placebo drug: '{match.group(0).strip(' ,')}'"
+    for cue_name, comparator in (
+        ("placebo", "placebo"),
+        ("low-dose-mdma", "active-placebo"),
+        ("waitlist", "waitlist"),
+        ("other-comparator", "other"),
+    ):
+        if phrases := cue_phrases(reading, cue_name):
+            return comparator, f"{cue_name}: '{phrases[0]}'"
+    return "none", "no comparator named"
+
+
+def _relation(reading: Reading, mdma: bool, comparator: str) -> tuple[str, str]:
+    if not mdma:
+        return "none", "MDMA not named"
+    roles = reading.roles.values()
+    if "compared" in roles:
+        cues = reading.evidence_for("compared")
+        return "head-to-head", "; ".join(f"{n}: '{p}'" for n, p in cues[:3])
+    if "combined" in roles:
+        cues = reading.evidence_for("combined")
+        return "add-on-or-combined", "; ".join(f"{n}: '{p}'" for n, p in cues[:3])
+    if comparator in {"placebo", "active-placebo"}:
+        return "placebo-only", f"{comparator} comparator"
+    if comparator == "placebo (presumed)":
+        return "placebo-only", "randomised MDMA study naming no comparator: placebo presumed"
+    return "none", "no comparator or combination with an established treatment"
+
+
+def _retraction(record: Mapping[str, Any], types: list[str], reading: Reading) -> list[str]:
+    """Why the record is retracted; empty when it is not."""
+    notices = list(record.get("retraction_notices") or [])
+    evidence = []
+    if "Retracted Publication" in types:
+        evidence.append("publication type 'Retracted Publication'")
+    if notices:
+        evidence.append(f"retraction notice {notices[0]}")
+    if cue_phrases(reading, "retracted-title", "title"):
+        evidence.append("title marked RETRACTED")
+    if record.get("retracted") and not evidence:
+        evidence.append("marked retracted")
+    return evidence
+
+
+def _trial_like(
+    types: list[str], reading: Reading, design: str, design_evidence: str
+) -> tuple[bool, str, bool]:
+    """(a trial or meta-analysis?, the design evidence with what made it one, a review
+    protocol?)."""
+    review_protocol = design == "protocol" and (
+        "Systematic Review" in types or bool(cue_phrases(reading, "review-protocol", "lead"))
+    )
+    trial_like = design in HIGHLIGHT_DESIGNS and not review_protocol
+    commentary = bool(set(types).intersection(COMMENTARY_TYPES))
+    if design == "other" and not commentary and not design_evidence.startswith("observational"):
+        # A trial whose kind is not stated (no randomisation, arm or open-label cue).
+        if any(t.startswith(TRIAL_PUBLICATION_TYPES) for t in types):
+            trial_like = True
+        elif trial_phrases := cue_phrases(reading, "trial-self", "lead"):
+            trial_like = True
+            design_evidence += f"; a trial by its own description ('{trial_phrases[0]}')"
+        elif design_evidence == "no design cue":
+            # Nothing says what it is (typically a new record with neither publication types
+            # nor a design word): kept as a possible trial so that it is not missed.
+            trial_like = True
+            design_evidence += "; counted as a possible trial"
+    return trial_like, design_evidence, review_protocol
+
+
+def _reason(
+    conditions: list[tuple[bool, str, str]], highlight: bool, types: list[str], reading: Reading
+) -> str:
+    """highlight_reason: the conditions that failed (or all, when highlighted), those that
+    held, the publication types and the treatment mentions set aside as background."""
+    background = reading.evidence_for("background")
+    if highlight:
+        reason = "highlighted: " + "; ".join(text for _, text, _ in conditions)
+    else:
+        failed = [bad for ok, _, bad in conditions if not ok]
+        held = [good for ok, good, _ in conditions if ok]
+        reason = "not highlighted: " + "; ".join(failed)
+        if held:
+            reason += " | also: " + "; ".join(held)
+    if types:
+        reason += f" | publication types: {', '.join(types)}"
+    if background:
+        reason += " | treatments as background: " + "; ".join(
+            f"{n}: '{p}'" for n, p in background[:3]
+        )
+    return reason

@@ -1,0 +1,278 @@
+"""Reading a record's text: dashes normalised, section labels set aside, sentences split,
+and every MDMA and established-treatment mention replaced by a token.
+
+Mentions are found by the vocabulary's one pattern and replaced by tokens (``⟨M0⟩``,
+``⟨E3⟩``), so the cues (:mod:`livescreen.classify.cues`) are written over "MDMA" and "an
+established treatment" instead of over every synonym. Terms match case-insensitively on
+word boundaries, with hyphen and space interchangeable and a plural allowed; abbreviations
+match case-sensitively as whole words. *Ambiguous abbreviations* (PE = pulmonary embolism
+or physical exercise, CPT = continuous performance test, NET = norepinephrine transporter,
+CBCT = cone-beam CT, WET, PCT) count only when the same record also writes the treatment out
+in full (as an abstract does when it defines the abbreviation), or where only the therapy
+fits ("MDMA-assisted CPT", "MDMA PE", "PE + MDMA", "CPT alone", "PE sessions"). Trade-off: a
+bare abbreviation elsewhere in an undefined record ("compared with PE" in a title with no
+abstract) is missed; counting every "PE" and "NET" would make MDMA pharmacology papers
+(norepinephrine transporter) and safety reports (pulmonary embolism) look comparative.
+
+The title is one sentence. A sentence is *lead* (self-describing) when it is the title, the
+abstract's first sentence (unless under a BACKGROUND-type label), the first sentence of a
+DESIGN/METHODS-type section, or reads "We conducted ...", "This study ...".
+
+Public API (within the package)
+-------------------------------
+``read_record(record, vocabulary) -> Reading``
+    The record's title and abstract as tokenised sentences and the mentions found.
+``cue_phrases(reading, cue_name, where="any") -> list[str]``
+    The phrases a cue matches, as written; ``where`` is any, lead or title.
+``normalise(text)``, ``untokenise(text, mentions)``
+    Dash-normalised text; tokens put back as the words they replaced.
+``cue_matches(cue_name, text, vocabulary) -> list[str]`` (public)
+    The phrases of one text that a cue matches, for a reviewer asking why it fired.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .cues import CUE
+from .vocabulary import Vocabulary
+
+__all__ = [
+    "Mention",
+    "Reading",
+    "Sentence",
+    "cue_matches",
+    "cue_phrases",
+    "normalise",
+    "read_record",
+    "untokenise",
+]
+
+_DASHES = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2212\ufe63\uff0d"})
+# A section label: PubMed's (upper case) or a usual label written in any case ("Methods:").
+_LABEL = re.compile(
+    r"^([A-Z][A-Z0-9 ,/&-]*[A-Z](?: \([^)]*\))?"
+    r"|(?i:background|introduction|context|objectives?|aims?|purpose|methods?(?: and \w+)?"
+    r"|materials and methods|design|study design|setting|participants|interventions|results"
+    r"|findings|conclusions?|discussion|limitations|trial registration|summary)):\s+"
+)
+_LEAD_LABELS = re.compile(
+    r"^(?:DESIGN|STUDY DESIGN|METHODS?|MATERIALS AND METHODS|PARTICIPANTS|SETTING|OBJECTIVES?"
+    r"|AIMS?|PURPOSE|SUMMARY)\b",
+    re.IGNORECASE,
+)
+_SELF_DESCRIPTION = re.compile(
+    r"^\W*(?:in\s+)?(?:this|the present|the current|here,?\s+we|we)\s+(?:\w+\s+){0,2}?"
+    r"(?:study|trial|analysis|paper|article|review|report|conducted|performed|present|report"
+    r"|describe|carried out|undertook|analy[sz]ed)\b",
+    re.IGNORECASE,
+)
+_NO_SPLIT_BEFORE = re.compile(r"(?:\bvs|\be\.g|\bi\.e|\bet al|\bapprox|\bcf|\bno|\bfig)\.$", re.I)
+
+
+def _sentences(text: str) -> list[str]:
+    """Split abstract text into sentences (not after 'vs.', 'e.g.', 'et al.')."""
+    out: list[str] = []
+    for paragraph in text.split("\n"):
+        start = 0
+        for match in re.finditer(r"[.!?](?=\s+[A-Z(\[\"'])", paragraph):
+            piece = paragraph[start : match.end()]
+            if _NO_SPLIT_BEFORE.search(piece):
+                continue
+            out.append(piece.strip())
+            start = match.end()
+        tail = paragraph[start:].strip()
+        if tail:
+            out.append(tail)
+    return [s for s in out if s]
+
+
+@dataclass
+class Mention:
+    kind: str  # "M" or "E"
+    name: str  # canonical name
+    text: str  # as written
+
+
+@dataclass
+class Sentence:
+    raw: str  # label-free, dash-normalised text
+    tokens: str  # the same with mentions replaced by tokens
+    lead: bool  # a self-describing sentence (title, first sentence, ...)
+    is_title: bool = False
+
+    @functools.cached_property  # read many times per sentence; computed once
+    def speculative(self) -> bool:
+        return bool(CUE["future-work"].regex.search(self.tokens))
+
+
+@dataclass
+class Reading:
+    """Everything the rules found in one record, for the columns and the reason."""
+
+    sentences: list[Sentence]
+    mentions: list[Mention]
+    evidence: list[tuple[str, str]] = field(default_factory=list)  # (cue name, phrase)
+    roles: dict[int, str] = field(default_factory=dict)  # E mention index -> role
+    cue_roles: dict[str, str] = field(default_factory=dict)  # cue name -> role it gave
+
+    def evidence_for(self, role: str) -> list[tuple[str, str]]:
+        return [(n, p) for n, p in self.evidence if self.cue_roles.get(n) == role]
+
+    def phrase(self, match: re.Match[str]) -> str:
+        return untokenise(match.group(0), self.mentions).strip(" ,;")
+
+
+def untokenise(text: str, mentions: list[Mention]) -> str:
+    return re.sub(r"⟨[MECBX](\d+)⟩", lambda m: mentions[int(m.group(1))].text, text)
+
+
+def normalise(text: str | None) -> str:
+    return (text or "").translate(_DASHES).replace("⟨", "(").replace("⟩", ")")
+
+
+def _tokenise(
+    text: str,
+    vocabulary: Vocabulary,
+    defined: set[str],
+    mentions: list[Mention],
+    ecstasy_is_drug: bool = True,
+) -> str:
+    """Replace every MDMA and treatment mention in ``text`` by a token."""
+    pieces: list[str] = []
+    last = 0
+    for match in vocabulary.mention_pattern.finditer(text):
+        group = match.lastgroup
+        assert group is not None
+        kind, name, ambiguous, _ = vocabulary.groups[group]
+        if ambiguous and name not in defined and not _therapy_context(text, match):
+            continue
+        if kind == "M" and _mdma_not_drug(text, match, ecstasy_is_drug):
+            continue
+        pieces.append(text[last : match.start()])
+        pieces.append(f"⟨{kind}{len(mentions)}⟩")
+        mentions.append(Mention(kind, name, match.group(0)))
+        last = match.end()
+    pieces.append(text[last:])
+    tokens = "".join(pieces)
+
+    # "cognitive processing therapy (CPT)" and "3,4-methylenedioxymethamphetamine (MDMA)"
+    # are one mention each.
+    def collapse(match: re.Match[str]) -> str:
+        first, second = mentions[int(match.group(2))], mentions[int(match.group(4))]
+        if (match.group(1), first.name) == (match.group(3), second.name):
+            first.text = f"{first.text} ({second.text})"
+            return f"⟨{match.group(1)}{match.group(2)}⟩"
+        return match.group(0)
+
+    return re.sub(r"⟨([ME])(\d+)⟩\s*\(⟨([ME])(\d+)⟩\)", collapse, tokens)
+
+
+_THERAPY_BEFORE = re.compile(
+    r"\bMDMA(?:[\s-]+(?:assisted|facilitated|enhanced|augmented))?[\s-]*(?:\+|plus)?\s*"
+    r"(?:massed\s+|group\s+|conjoint\s+)?$",
+    re.IGNORECASE,
+)
+_THERAPY_AFTER = re.compile(
+    r"^(?:\s*(?:\+|plus)\s*MDMA\b|\s+(?:alone|therapy|sessions?|therapists?|arms?|protocol"
+    r"|programs?|programmes?)\b)",
+    re.IGNORECASE,
+)
+
+
+def _therapy_context(text: str, match: re.Match[str]) -> bool:
+    """An undefined ambiguous abbreviation still counts where only the therapy fits:
+    "MDMA-assisted CPT", "MDMA PE", "PE + MDMA", "CPT alone", "PE sessions"."""
+    before = text[max(0, match.start() - 40) : match.start()]
+    return bool(_THERAPY_BEFORE.search(before) or _THERAPY_AFTER.match(text[match.end() :]))
+
+
+def _mdma_not_drug(text: str, match: re.Match[str], ecstasy_is_drug: bool) -> bool:
+    """'ecstasy' that is not the drug: in a non-drug phrase, or in a record that uses the
+    word only that way (and names MDMA by no other term)."""
+    if not match.group(0).lower().startswith("ecstas"):
+        return False
+    window = text[max(0, match.start() - 30) : match.end()]
+    return not ecstasy_is_drug or bool(CUE["ecstasy-not-drug"].regex.search(window))
+
+
+def _ecstasy_is_drug(text: str, vocabulary: Vocabulary) -> bool:
+    if not CUE["ecstasy-not-drug"].regex.search(text):
+        return True
+    return any(
+        vocabulary.groups[m.lastgroup or ""][0] == "M"
+        and not m.group(0).lower().startswith("ecstas")
+        for m in vocabulary.mention_pattern.finditer(text)
+    )
+
+
+def _defined_treatments(text: str, vocabulary: Vocabulary) -> set[str]:
+    """Treatments the record names with a term (not an abbreviation)."""
+    found: set[str] = set()
+    for match in vocabulary.mention_pattern.finditer(text):
+        kind, name, _, written_out = vocabulary.groups[match.lastgroup or ""]
+        if kind == "E" and written_out:
+            found.add(name)
+    return found
+
+
+def read_record(record: Mapping[str, Any], vocabulary: Vocabulary) -> Reading:
+    title = normalise(record.get("title"))
+    abstract = normalise(record.get("abstract"))
+    defined = _defined_treatments(f"{title}\n{abstract}", vocabulary)
+    drug = _ecstasy_is_drug(f"{title}\n{abstract}", vocabulary)
+    mentions: list[Mention] = []
+    sentences = [Sentence(title, _tokenise(title, vocabulary, defined, mentions, drug), True, True)]
+    first = True
+    for paragraph in abstract.split("\n"):
+        label_match = _LABEL.match(paragraph)
+        label = label_match.group(1) if label_match else ""
+        body = paragraph[label_match.end() :] if label_match else paragraph
+        for index, sentence in enumerate(_sentences(body)):
+            # The abstract's first sentence describes the study unless it sits under a
+            # BACKGROUND/INTRODUCTION-type label (context, "Meta-analyses have shown ...").
+            lead = (
+                (first and (not label or bool(_LEAD_LABELS.match(label))))
+                or (index == 0 and bool(_LEAD_LABELS.match(label)))
+                or bool(_SELF_DESCRIPTION.match(sentence))
+            )
+            tokens = _tokenise(sentence, vocabulary, defined, mentions, drug)
+            sentences.append(Sentence(sentence, tokens, lead))
+            first = False
+    return Reading(sentences, mentions)
+
+
+def cue_phrases(reading: Reading, cue_name: str, where: str = "any") -> list[str]:
+    """Phrases matching a cue: ``where`` is any, lead (self-describing sentences) or title."""
+    found = []
+    for sentence in reading.sentences:
+        if where == "lead" and not sentence.lead:
+            continue
+        if where == "title" and not sentence.is_title:
+            continue
+        if where == "any" and sentence.speculative and not sentence.is_title:
+            continue  # "a randomised trial is warranted" says nothing about this study
+        for match in CUE[cue_name].finditer(sentence.tokens):
+            found.append(untokenise(match.group(0), reading.mentions).strip(" ,;"))
+    return found
+
+
+def cue_matches(cue_name: str, text: str, vocabulary: Vocabulary) -> list[str]:
+    """The phrases of ``text`` (one abstract) that cue ``cue_name`` matches, as written.
+
+    For a reviewer asking why a cue fired, and for tests. Mentions are found as in
+    :func:`livescreen.classify.classify` (an ambiguous abbreviation counts when ``text``
+    defines it), but no other cue runs first, so background mentions are not set aside.
+    """
+    cue = CUE[cue_name]
+    title_only = cue.group in {"retraction", "design-title"}
+    reading = read_record({"title": text if title_only else "", "abstract": text}, vocabulary)
+    return [
+        untokenise(match.group(0), reading.mentions).strip(" ,;")
+        for sentence in reading.sentences
+        for match in cue.finditer(sentence.tokens)
+    ]

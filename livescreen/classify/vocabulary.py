@@ -1,0 +1,225 @@
+"""The words the rules recognise: MDMA's names, the established PTSD treatments (with
+synonyms, abbreviations and MeSH headings) and the active placebos.
+
+There is one copy of them: the ``vocabulary:`` block of the shipped ``config.yaml`` (the
+workflow's root, beside this package, as ``schemas/`` is for :mod:`livescreen.config`).
+Reviewers edit it there. A config part that is present replaces the shipped part whole, so
+an entry can be removed as well as added (``mdma`` key by key: a config giving only its
+``mesh`` keeps the shipped terms); a part the config leaves out — or a config without the
+block, as ``load_vocabulary({})`` in tests — takes the shipped config.yaml's part, read when
+first needed, so a config that gives every part never reads the shipped file.
+
+Public API
+----------
+``load_vocabulary(config=None) -> Vocabulary``
+    The compiled vocabulary from ``config["vocabulary"]``, shipped parts for absent ones.
+    A part that is malformed, a treatment name used twice, or a part neither given nor
+    shipped raises :class:`livescreen.errors.ConfigError` naming the key
+    (``vocabulary.established_treatments[2].terms``).
+``DEFAULT_VOCABULARY``
+    The shipped block as a plain dict (a fresh copy on each access, read on the first).
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import ConfigError
+
+SHIPPED_CONFIG = Path(__file__).resolve().parents[2] / "config.yaml"
+PARTS = ("mdma", "established_treatments", "active_placebos")
+
+
+@dataclass(frozen=True)
+class Treatment:
+    """One established treatment: its canonical name and the words that name it."""
+
+    name: str
+    kind: str = "psychotherapy"
+    terms: tuple[str, ...] = ()
+    abbreviations: tuple[str, ...] = ()
+    ambiguous_abbreviations: tuple[str, ...] = ()
+    mesh: tuple[str, ...] = ()
+
+
+@dataclass
+class Vocabulary:
+    """The vocabulary, compiled. Build it with :func:`load_vocabulary`."""
+
+    mdma_terms: tuple[str, ...]
+    mdma_mesh: tuple[str, ...]
+    treatments: tuple[Treatment, ...]
+    active_placebos: tuple[str, ...]
+    mention_pattern: re.Pattern[str] = field(init=False, repr=False)
+    active_placebo_pattern: re.Pattern[str] = field(init=False, repr=False)
+    # group name in mention_pattern -> ("M" or "E", canonical name, ambiguous?, written out?)
+    groups: dict[str, tuple[str, str, bool, bool]] = field(init=False, repr=False)
+
+    def _all_terms(self) -> list[str]:
+        terms = [t.strip() for t in self.mdma_terms]
+        for treatment in self.treatments:
+            names = [*treatment.terms, *treatment.abbreviations, *treatment.ambiguous_abbreviations]
+            terms += [t.strip() for t in names]
+        return [t for t in terms if t]
+
+    def __post_init__(self) -> None:
+        alternatives: list[tuple[int, str, str]] = []  # (length, group, pattern)
+        self.groups = {}
+
+        def add(kind: str, name: str, text: str, case_sensitive: bool, ambiguous: bool) -> None:
+            group = f"g{len(self.groups)}"
+            self.groups[group] = (kind, name, ambiguous, not _is_abbreviation(text))
+            alternatives.append((len(text), group, _term_pattern(text, case_sensitive)))
+
+        for term in self.mdma_terms:
+            # Upper-case short words (MDMA) are abbreviations: case-sensitive.
+            add("M", "MDMA", term, _is_abbreviation(term), False)
+        for treatment in self.treatments:
+            for term in treatment.terms:
+                add("E", treatment.name, term, _is_abbreviation(term), False)
+            for abbreviation in treatment.abbreviations:
+                add("E", treatment.name, abbreviation, True, False)
+            for abbreviation in treatment.ambiguous_abbreviations:
+                add("E", treatment.name, abbreviation, True, True)
+        # Longest first, so "trauma-focused cognitive behavioral therapy" wins over "CBT"
+        # words inside it and "3,4-methylenedioxymethamphetamine" over its tail.
+        alternatives.sort(key=lambda item: -item[0])
+        body = "|".join(f"(?P<{group}>{pattern})" for _, group, pattern in alternatives)
+        # The look-ahead on the terms' first characters lets the engine skip almost every
+        # position without trying the whole alternation there (about 2x faster overall).
+        firsts = {c for term in self._all_terms() for c in (term[0].lower(), term[0].upper())}
+        ahead = "[" + "".join(re.escape(c) for c in sorted(firsts)) + "]" if firsts else "(?!)"
+        self.mention_pattern = re.compile(rf"(?<![A-Za-z0-9])(?={ahead})(?:{body})(?![A-Za-z0-9])")
+        drugs = "|".join(_term_pattern(term, False) for term in self.active_placebos) or "(?!)"
+        self.active_placebo_pattern = re.compile(
+            r"(?i:\b(?:versus|vs\.?|compared (?:with|to)|against|or|and|with|,)\s+"
+            rf"(?:[\w-]+\s+){{0,2}}?)(?<![A-Za-z0-9])(?:{drugs})(?![A-Za-z0-9])"
+        )
+
+
+def load_vocabulary(config: Mapping[str, Any] | None = None) -> Vocabulary:
+    """The vocabulary from ``config["vocabulary"]``; absent parts take the shipped ones."""
+    vocabulary = (config or {}).get("vocabulary") or {}
+    given = {key: value for key, value in vocabulary.items() if value is not None}
+    _check(given, "config")
+    parts = {key: copy.deepcopy(given[key]) if key in given else _shipped(key) for key in PARTS}
+    # The mdma part merges key by key: a config giving only `mesh` keeps the shipped terms.
+    mdma = parts["mdma"]
+    if not {"terms", "mesh"} <= set(mdma):
+        mdma = {**_shipped("mdma"), **mdma}
+    treatments = tuple(
+        Treatment(
+            name=entry["name"],
+            kind=entry.get("kind", "psychotherapy"),
+            terms=tuple(entry.get("terms", ())),
+            abbreviations=tuple(entry.get("abbreviations", ())),
+            ambiguous_abbreviations=tuple(entry.get("ambiguous_abbreviations", ())),
+            mesh=tuple(entry.get("mesh", ())),
+        )
+        for entry in parts["established_treatments"]
+    )
+    names = [t.name for t in treatments]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ConfigError(
+            "vocabulary.established_treatments: treatment name(s) used more than once: "
+            + ", ".join(repeated)
+        )
+    return Vocabulary(
+        mdma_terms=tuple(mdma.get("terms", ())),
+        mdma_mesh=tuple(mdma.get("mesh", ())),
+        treatments=treatments,
+        active_placebos=tuple(parts["active_placebos"]),
+    )
+
+
+def __getattr__(name: str) -> Any:
+    # DEFAULT_VOCABULARY is read from config.yaml when first asked for, not on import, so
+    # that a caller who gives every part never needs the shipped file.
+    if name == "DEFAULT_VOCABULARY":
+        return {key: _shipped(key) for key in PARTS}
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _shipped(key: str) -> Any:
+    """The shipped config.yaml's part ``key`` (a copy), for a config that leaves it out."""
+    try:
+        block = _shipped_block()
+    except OSError as exc:
+        raise ConfigError(
+            f"vocabulary.{key}: not given, and the shipped {SHIPPED_CONFIG} to take it from "
+            f"cannot be read ({exc.strerror})"
+        ) from None
+    if key not in block:
+        raise ConfigError(
+            f"vocabulary.{key}: not given, and the shipped {SHIPPED_CONFIG} has none to take; "
+            f"write it in the config (active_placebos may be an empty list)"
+        )
+    return copy.deepcopy(block[key])
+
+
+@functools.cache
+def _shipped_block() -> dict[str, Any]:
+    """The shipped config.yaml's ``vocabulary:`` block, checked as a config's would be."""
+    text = SHIPPED_CONFIG.read_text(encoding="utf-8")
+    try:
+        config = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{SHIPPED_CONFIG} is not valid YAML: {exc}") from None
+    vocabulary = (config.get("vocabulary") if isinstance(config, dict) else None) or {}
+    block = {key: value for key, value in vocabulary.items() if value is not None}
+    _check(block, str(SHIPPED_CONFIG))
+    return block
+
+
+@functools.cache
+def _validator() -> Any:
+    """The schema's vocabulary part (schemas/config.schema.yaml), the one statement of its
+    shape; imported when first needed (jsonschema is most of this package's import time)."""
+    from jsonschema import Draft202012Validator
+
+    from ..config import load_schema
+
+    return Draft202012Validator(load_schema()["properties"]["vocabulary"])
+
+
+def _check(block: Mapping[str, Any], source: str) -> None:
+    """ConfigError naming each key of ``block`` that the schema's vocabulary part refuses."""
+    problems = sorted(_validator().iter_errors(dict(block)), key=lambda e: list(e.absolute_path))
+    if problems:
+        lines = [f"- vocabulary{_key_path(e.absolute_path)}: {_describe(e)}" for e in problems]
+        raise ConfigError(f"{source} is invalid:\n" + "\n".join(lines))
+
+
+def _key_path(path: Any) -> str:
+    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in path)
+
+
+def _describe(error: Any) -> str:
+    if error.validator == "additionalProperties":
+        return f"unknown key(s) ({error.message.split('(')[-1].rstrip(')')})"
+    return error.message
+
+
+def _is_abbreviation(term: str) -> bool:
+    letters = [c for c in term if c.isalpha()]
+    return bool(letters) and all(c.isupper() for c in letters) and len(term) <= 8
+
+
+def _term_pattern(term: str, case_sensitive: bool) -> str:
+    """A vocabulary term as a regex: hyphen and space interchangeable, plural allowed."""
+    words = re.split(r"[\s-]+", term.strip())
+    body = r"[\s-]+".join(re.escape(word) for word in words)
+    if re.search(r"[^aeiou]y$", term, re.IGNORECASE):
+        body = body[:-1] + "(?:y|ies)"
+    else:
+        body += "s?"
+    return body if case_sensitive else f"(?i:{body})"
