@@ -1,4 +1,5 @@
-"""Config: read config.yaml, check it against schemas/config.schema.yaml, fill defaults.
+"""Config: read config.yaml, check it against the schema (livescreen/data/config.schema.yaml,
+package data), fill defaults.
 
 The schema is the single statement of what config may hold. Errors name every offending
 key by its path (`keywords[2].slug`) so a reviewer can fix config.yaml (or a --config
@@ -16,7 +17,7 @@ from jsonschema import Draft202012Validator
 
 from .errors import ConfigError
 
-SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "config.schema.yaml"
+SCHEMA_PATH = Path(__file__).resolve().parent / "data" / "config.schema.yaml"
 
 
 def load_schema(path: Path = SCHEMA_PATH) -> dict:

@@ -20,11 +20,12 @@ Public API
     ``relation_to_established``, ``comparator`` and ``involves_mdma``; confusion tables; and
     every disagreement with the classifier's reason.
 ``format_report(result) -> str``
-    The result as plain text (what ``scripts/evaluate_classifier.py`` prints).
+    The result as plain text (what ``livescreen evaluate`` prints).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -241,3 +242,46 @@ def format_report(result: Mapping[str, Any]) -> str:
             f"    reason:   {item['reason']}",
         ]
     return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`livescreen evaluate`: print the classifier's figures on the evaluation set."""
+    parser = argparse.ArgumentParser(
+        prog="livescreen evaluate", description="Evaluate the classifier on the labelled set."
+    )
+    parser.add_argument("--config", default="config.yaml", help="config file")
+    parser.add_argument(
+        "--data", nargs="+", default=[str(p) for p in EVALUATION_FILES], help="labelled JSON files"
+    )
+    parser.add_argument(
+        "--registry-dates", default=str(REGISTRY_DATES), help="registration dates by NCT id"
+    )
+    parser.add_argument("--quiet", action="store_true", help="figures only, no tables or lists")
+    args = parser.parse_args(argv)
+
+    from .classify import load_vocabulary
+    from .config import load_config
+
+    config = load_config(args.config)
+    vocabulary = load_vocabulary(config)
+    essay_date = config["essay_date"]
+    dates = load_registry_dates(args.registry_dates) if args.registry_dates else {}
+
+    print(f"config: {args.config}  essay_date: {essay_date}")
+    print(f"vocabulary: {len(vocabulary.treatments)} established treatments\n")
+    if len(args.data) > 1:
+        for path in args.data:
+            result = evaluate(load_items([path]), vocabulary, essay_date, dates)
+            print(f"=== {Path(path).name}")
+            print(_figures(format_report(result)) + "\n")
+    result = evaluate(load_items(args.data), vocabulary, essay_date, dates)
+    print("=== all files" if len(args.data) > 1 else f"=== {Path(args.data[0]).name}")
+    report = format_report(result)
+    print(_figures(report) if args.quiet else report)
+    recall = result["highlight"]["recall"]
+    return 0 if recall is None or recall >= 1.0 else 1
+
+
+def _figures(report: str) -> str:
+    """The report's figure lines (before the first blank line)."""
+    return report.split("\n\n", 1)[0]

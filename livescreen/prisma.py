@@ -62,7 +62,7 @@ earlier runs and their decisions (`livescreen_earlier_*`). The review so far sta
 livescreen's first run: its `previous_*` are 0 and its totals equal its `new_*`.
 
 **Not known to livescreen** (n empty; reviewers fill them in, in a copy of counts.csv, and
-redraw with `python -m livescreen.prisma counts.csv flow.svg flow.png`): reports not
+redraw with `livescreen prisma counts.csv flow.svg flow.png`): reports not
 retrieved, reports assessed and excluded with reasons, studies and reports included —
 retrieval and full-text assessment happen outside livescreen. Websites, organisations and
 citation searching are not part of livescreen's search (n empty).
@@ -763,13 +763,13 @@ def write_prisma(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m livescreen.prisma counts.csv flow.svg flow.png`: redraw the diagram from a
+    """`livescreen prisma counts.csv flow.svg flow.png`: redraw the diagram from a
     counts.csv (or update_counts.csv) the reviewers completed."""
     from .prisma_diagram import flow_diagram  # drawing imports matplotlib: only when drawing
 
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) != 3:
-        print("usage: python -m livescreen.prisma counts.csv flow.svg flow.png", file=sys.stderr)
+        print("usage: livescreen prisma counts.csv flow.svg flow.png", file=sys.stderr)
         return 2
     flow_diagram(read_counts(args[0]), args[1], args[2])
     return 0

@@ -241,7 +241,7 @@ def footnote(v: Mapping[str, object], drawn: Iterable[str]) -> str:
     files = "counts.csv flow.svg flow.png"
     if v.get("livescreen_view") == UPDATE:
         files = "update_counts.csv update_flow.svg update_flow.png"
-    redraw = f"complete a copy of the counts and redraw with python -m livescreen.prisma {files}"
+    redraw = f"complete a copy of the counts and redraw with livescreen prisma {files}"
     if isinstance(awaiting, int) and awaiting and v.get("dbr_sought_reports") is None:
         records = "record awaits" if awaiting == 1 else "records await"
         return (

@@ -18,7 +18,12 @@ def success_lines(results: str | Path = "results") -> str:
         return "livescreen: done"
     lines = summary.read_text(encoding="utf-8").splitlines()
     title = lines[0].lstrip("# ") if lines else "livescreen run"
-    facts = [line[2:] for line in lines if line.startswith("- ")]
+    facts = []  # the summary's first list: the counts (not the list of new trials)
+    for line in lines[1:]:
+        if line.startswith("- "):
+            facts.append(line[2:])
+        elif facts:
+            break
     return "\n".join(
         [
             f"livescreen: {title} — done",

@@ -8,7 +8,7 @@ from livescreen.search import full_query
 from livescreen.terminal import failure_lines, success_lines
 from livescreen.views import start_up_harvest
 
-# Check config (schemas/config.schema.yaml) before any rule runs or any request is sent;
+# Check config (livescreen/data/config.schema.yaml) before any rule runs or any request is sent;
 # the error names each offending key. Defaults are filled in here.
 config.update(validate_config(config))
 

@@ -668,7 +668,7 @@ def test_evaluation_set(files, source, dates):
 
 
 def test_evaluation_script_runs(capsys):
-    from scripts.evaluate_classifier import main
+    from livescreen.evaluation import main
 
     assert main(["--quiet"]) == 0
     printed = capsys.readouterr().out

@@ -26,7 +26,6 @@ PROJECT_FILES = [
     "config.yaml",
     "rules",
     "scripts",
-    "schemas",
     "envs",
     "resources",
     "report",

@@ -2,7 +2,7 @@
 synonyms, abbreviations and MeSH headings) and the active placebos.
 
 There is one copy of them: the ``vocabulary:`` block of the shipped ``config.yaml`` (the
-workflow's root, beside this package, as ``schemas/`` is for :mod:`livescreen.config`).
+workflow's root, beside this package).
 Reviewers edit it there. A config part that is present replaces the shipped part whole, so
 an entry can be removed as well as added (``mdma`` key by key: a config giving only its
 ``mesh`` keeps the shipped terms); a part the config leaves out — or a config without the
@@ -182,7 +182,7 @@ def _shipped_block() -> dict[str, Any]:
 
 @functools.cache
 def _validator() -> Any:
-    """The schema's vocabulary part (schemas/config.schema.yaml), the one statement of its
+    """The schema's vocabulary part (livescreen/data/config.schema.yaml), the one statement of its
     shape; imported when first needed (jsonschema is most of this package's import time)."""
     from jsonschema import Draft202012Validator
 

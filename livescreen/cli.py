@@ -1,0 +1,33 @@
+"""`livescreen …` (also `python -m livescreen …`): the things reviewers run by hand.
+
+livescreen evaluate [--config config.yaml] [--data FILE ...]   the classifier's figures
+livescreen prisma COUNTS.csv FLOW.svg FLOW.png                 redraw a completed PRISMA
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+
+
+def _evaluate(argv: list[str]) -> int:
+    from .evaluation import main
+
+    return main(argv)
+
+
+def _prisma(argv: list[str]) -> int:
+    from .prisma import main
+
+    return main(argv)
+
+
+COMMANDS: dict[str, Callable[[list[str]], int]] = {"evaluate": _evaluate, "prisma": _prisma}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] not in COMMANDS:
+        print(__doc__.strip(), file=sys.stderr)
+        return 0 if args[:1] in (["-h"], ["--help"]) else 2
+    return COMMANDS[args[0]](args[1:])
