@@ -10,5 +10,6 @@ rule references:
         "../envs/livescreen.yaml"
     params:
         source=config["source"],
+        title_match=config["essay_title_match"]["match"],
     script:
         "../scripts/references.py"

@@ -7,14 +7,14 @@ from livescreen.classify import classify, load_vocabulary
 from livescreen.logs import logged
 from livescreen.tables import iter_jsonl, write_jsonl
 
-config = snakemake.config
+params = snakemake.params
 with logged(snakemake.log[0]) as log:
-    vocabulary = load_vocabulary(config)
+    vocabulary = load_vocabulary({"vocabulary": params.vocabulary})
     counts = {"records": 0, "highlighted": 0}
 
     def classified():
         for record in iter_jsonl(snakemake.input[0]):
-            record.update(classify(record, vocabulary, config["essay_date"]))
+            record.update(classify(record, vocabulary, params.essay_date))
             counts["records"] += 1
             counts["highlighted"] += record["highlight"]
             yield record

@@ -10,10 +10,10 @@ from livescreen.tables import write_csv, write_json
 
 with logged(snakemake.log[0]) as log:
     references = read_reference_list(snakemake.input[0])
+    # connection settings (base URL, rate, timeout) come from config, not params, so that
+    # changing a timeout does not rerun the step
     source = open_source(snakemake.config)
-    resolved = resolve_references(
-        references, source, title_match=snakemake.config["essay_title_match"]["match"]
-    )
+    resolved = resolve_references(references, source, title_match=snakemake.params.title_match)
     by_method = Counter(ref["method"] for ref in resolved)
     log.info(
         "%d references; by method: %s; %d request(s) to %s",

@@ -6,14 +6,14 @@ from livescreen.logs import logged
 from livescreen.registry import parse_studies
 from livescreen.tables import read_json, write_jsonl
 
-config = snakemake.config
+params = snakemake.params
 with logged(snakemake.log[0]) as log:
     search = read_json(snakemake.input[0])
-    vocabulary = load_vocabulary(config)
+    vocabulary = load_vocabulary({"vocabulary": params.vocabulary})
     registrations = [
         {
             **registration,
-            **classify(record_from_registration(registration), vocabulary, config["essay_date"]),
+            **classify(record_from_registration(registration), vocabulary, params.essay_date),
             "source": search["source"],
         }
         for registration in parse_studies(search["studies"])
