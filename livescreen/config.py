@@ -32,7 +32,7 @@ def validate_config(config: dict, schema: dict | None = None) -> dict:
     if problems:
         lines = [f"- {_key_path(e.absolute_path)}: {_describe(e)}" for e in problems]
         raise ConfigError("config is invalid:\n" + "\n".join(lines))
-    problems = [*_slug_problems(config), *_query_problems(config)]
+    problems = [*_slug_problems(config), *_reviewer_problems(config), *_query_problems(config)]
     if problems:
         raise ConfigError("config is invalid:\n" + "\n".join(f"- {p}" for p in problems))
     slugs = [keyword["slug"] for keyword in config["keywords"]]
@@ -43,6 +43,16 @@ def validate_config(config: dict, schema: dict | None = None) -> dict:
 
 
 SLUG = re.compile(r"[a-z0-9_]+")
+REVIEWER = re.compile(r"[A-Za-z0-9_.-]+")
+
+
+def _reviewer_problems(config: dict) -> list[str]:
+    """Reviewer names name folders: the whole name must match."""
+    return [
+        f"reviewers[{i}]: {name!r} must be letters, digits, '.', '_' or '-' only"
+        for i, name in enumerate(config.get("reviewers") or [])
+        if not REVIEWER.fullmatch(name)
+    ]
 
 
 def _slug_problems(config: dict) -> list[str]:

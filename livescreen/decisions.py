@@ -45,9 +45,10 @@ STORE_COLUMNS = [
     "timestamp",
     "source_file",
     "status",
+    "screener",  # in dual screening, the reviewer whose own decision this is; blank: final
 ]
-# The store's header before reviewer-added columns were kept; such a store is migrated once.
-STORE_COLUMNS_V1 = [c for c in STORE_COLUMNS if c != "extra"]
+# The store's header before reviewers' columns and dual screening; migrated once.
+STORE_COLUMNS_V1 = [c for c in STORE_COLUMNS if c not in ("extra", "screener")]
 STATUSES = ("decided", "conflict", "columns")
 CONFLICT_COLUMNS = ["record_id", "source_file", "row", *DECISION_COLUMNS, "decision_before"]
 
@@ -73,6 +74,7 @@ class Decision:
     extra: tuple[tuple[str, str], ...] = ()
     source_file: str = ""
     row: int = 0
+    screener: str = ""  # dual screening: whose own decision; blank for the final decision
 
     @property
     def values(self) -> tuple:
@@ -172,6 +174,7 @@ def _entry(raw: str, header: list[str], path: Path, line: int) -> dict:
         )
     entry = dict(zip(header, fields, strict=True))
     entry.setdefault("extra", "")
+    entry.setdefault("screener", "")
     if entry["status"] not in STATUSES:
         raise StoreError(
             f"{path}, line {line}: status {entry['status']!r} is not one of {STATUSES}"
@@ -190,18 +193,28 @@ def decision_of(entry: dict) -> Decision:
         entry["record_id"],
         *(entry.get(c, "") for c in DECISION_COLUMNS),
         extra=_extra(extra) if isinstance(extra, dict) else (),
+        screener=entry.get("screener", ""),
     )
 
 
-def current_decisions(history: Iterable[dict]) -> dict[str, Decision]:
-    """The decision in force for each record: its latest `decided` entry."""
-    return {e["record_id"]: decision_of(e) for e in history if e.get("status") == "decided"}
+def _of(history: Iterable[dict], screener: str) -> Iterator[dict]:
+    return (e for e in history if e.get("screener", "") == screener)
 
 
-def open_conflicts(history: Iterable[dict]) -> dict[str, list[dict]]:
+def current_decisions(history: Iterable[dict], screener: str = "") -> dict[str, Decision]:
+    """The decision in force for each record: its latest `decided` entry (the final ones, or
+    one reviewer's own in dual screening)."""
+    return {
+        e["record_id"]: decision_of(e)
+        for e in _of(history, screener)
+        if e.get("status") == "decided"
+    }
+
+
+def open_conflicts(history: Iterable[dict], screener: str = "") -> dict[str, list[dict]]:
     """Conflict entries not yet followed by a settled decision for the same record."""
     conflicts: dict[str, list[dict]] = {}
-    for entry in history:
+    for entry in _of(history, screener):
         if entry.get("status") == "conflict":
             conflicts.setdefault(entry["record_id"], []).append(entry)
         elif entry.get("status") == "decided":
@@ -209,11 +222,11 @@ def open_conflicts(history: Iterable[dict]) -> dict[str, list[dict]]:
     return conflicts
 
 
-def displayed_decisions(history: list[dict]) -> dict[str, Decision]:
+def displayed_decisions(history: list[dict], screener: str = "") -> dict[str, Decision]:
     """What the tables show: the current decision; while a conflict is open, the four
     decision columns blank (the added columns stay)."""
-    shown = current_decisions(history)
-    for record_id in open_conflicts(history):
+    shown = current_decisions(history, screener)
+    for record_id in open_conflicts(history, screener):
         kept = shown.get(record_id)
         shown[record_id] = Decision(record_id, extra=kept.extra if kept else ())
     return shown
@@ -369,6 +382,7 @@ def store_entry(decision: Decision, status: str, stamp: str) -> dict:
         "timestamp": stamp,
         "source_file": f"{decision.source_file}, row {decision.row}",
         "status": status,
+        "screener": decision.screener,
     }
 
 
@@ -380,6 +394,7 @@ def columns_entry(view: str, columns: list[str], stamp: str) -> dict:
         "timestamp": stamp,
         "source_file": view,
         "status": "columns",
+        "screener": "",
     }
 
 
@@ -416,10 +431,10 @@ def conflict_rows(history: list[dict]) -> list[dict]:
     return rows
 
 
-def conflict_notes(history: list[dict]) -> dict[str, str]:
+def conflict_notes(history: list[dict], screener: str = "") -> dict[str, str]:
     """record id -> the text of the `conflict` column for records with an open conflict."""
     notes = {}
-    for record_id, entries in open_conflicts(history).items():
+    for record_id, entries in open_conflicts(history, screener).items():
         values = " vs ".join(
             f"{e['decision'] or 'blank'} ({e['source_file'].partition(', row ')[0]})"
             for e in entries

@@ -61,6 +61,7 @@ def summary_text(
     conflicts: int,
     keywords: list[str] = (),
     torn: bool = False,
+    extra_lines: list[str] = (),
 ) -> str:
     kinds = Counter(change["change"] for change in changes)
     new_highlights = [
@@ -88,6 +89,7 @@ def summary_text(
         f"- decision conflicts open: {conflicts}"
         + (" (see results/screening/decision_conflicts.csv)" if conflicts else ""),
     ]
+    lines += extra_lines
     if torn:
         lines.append(
             "- **the decision store's last line was cut off** (a crash mid-write): it was set "
@@ -129,6 +131,7 @@ def write_run(
     conflicts: int,
     keywords: list[str] = (),
     torn: bool = False,
+    extra_lines: list[str] = (),
 ) -> Path:
     """Write the run's folder and the latest summary; return the folder."""
     folder = runs_dir / run_time.replace(":", "")
@@ -136,7 +139,16 @@ def write_run(
     write_csv(folder / "counts.csv", counts, COUNT_COLUMNS)
     write_csv(folder / "changes.csv", changes, CHANGE_COLUMNS)
     text = summary_text(
-        run_time, counts, rows, registered, changes, appended, conflicts, keywords, torn
+        run_time,
+        counts,
+        rows,
+        registered,
+        changes,
+        appended,
+        conflicts,
+        keywords,
+        torn,
+        extra_lines,
     )
     for path in (folder / "summary.md", runs_dir / "latest_summary.md"):
         with atomic_path(path) as tmp:

@@ -40,6 +40,13 @@ from .decisions import (
     torn_since,
 )
 from .dedup import match_essay_references, merge_search_hits, trial_links
+from .dual_screening import (
+    SCREENING_CONFLICT_COLUMNS,
+    agreement,
+    agreement_lines,
+    final_decisions,
+    screening_conflicts,
+)
 from .fetch import RecordStore
 from .runs import write_run
 from .tables import (
@@ -57,7 +64,15 @@ from .tables import (
     write_jsonl,
 )
 from .updates import compare, observation, read_seen, write_seen
-from .views import MECHANISM_FOLDER, WORKBOOK_FILE, CsvView, harvest, remove_views, write_views
+from .views import (
+    MECHANISM_FOLDER,
+    REVIEWERS_FOLDER,
+    WORKBOOK_FILE,
+    CsvView,
+    harvest,
+    remove_views,
+    write_views,
+)
 
 KNOWN_ROWS_FILE = "known_rows.jsonl"  # every row last shown, for records no longer found
 PUBLICATION_LINKS = {"pubmed_url": "url", "doi": "doi"}
@@ -84,6 +99,7 @@ def build(
     essay_title_match: dict,
     exclusion_reasons: list[str] = (),
     workbook: dict | None = None,
+    reviewers: list[str] = (),
     now: dt.datetime | None = None,
     log=None,
 ) -> dict:
@@ -106,7 +122,12 @@ def build(
         torn = torn_since(decisions / STORE_FILE, _last_run(seen_before))
         if torn and log:
             log.warning("%d torn line(s) of the decision store set aside in torn_lines.txt", torn)
+        reviewers = list(reviewers)
+        dual = len(reviewers) >= 2
         shown, conflicts = displayed_decisions(history), conflict_notes(history)
+        if dual:  # the shared tables show the final decision; reviewers see only their own
+            shown, disagreements = final_decisions(history, reviewers)
+            conflicts = {**disagreements, **conflicts}
         added = added_columns(history)
 
         records = read_jsonl(inputs.records)
@@ -135,19 +156,24 @@ def build(
         known_path = screening / KNOWN_ROWS_FILE
         known = {row["record_id"]: row["row"] for row in _known_rows(known_path)}
 
-        def reviewed(rows, id_column, record_type, columns):
+        def with_absent(rows, id_column, record_type, columns):
             present = {row[id_column] for row in rows}
-            rows = rows + absent_rows(seen_before, present, record_type, id_column, known, columns)
-            return with_review(rows, id_column, shown, conflicts, seen, run_time)
+            return rows + absent_rows(seen_before, present, record_type, id_column, known, columns)
 
-        publications = screening_rows(to_screen, mechanisms, provenance, notes, nct_by_pmid)
-        rows = reviewed(publications, "pmid", "publication", SCREENING_COLUMNS)
-        registered = reviewed(
+        publications = with_absent(
+            screening_rows(to_screen, mechanisms, provenance, notes, nct_by_pmid),
+            "pmid",
+            "publication",
+            SCREENING_COLUMNS,
+        )
+        trials = with_absent(
             registration_rows(registrations, pmids_by_nct),
             "nct_id",
             "registration",
             REGISTRATION_COLUMNS,
         )
+        rows = with_review(publications, "pmid", shown, conflicts, seen, run_time)
+        registered = with_review(trials, "nct_id", shown, conflicts, seen, run_time)
         highlighted = highlighted_rows(rows, registered)
         essay_rows = with_review(matches, "pmid", shown, conflicts, seen, run_time)
 
@@ -182,7 +208,35 @@ def build(
             "sources": sources,
             "exclusion_reasons": exclusion_reasons,
         }
-        write_views(screening, tables, _sheets(tables, columns, layout))
+        workbooks = {WORKBOOK_FILE: _sheets(tables, columns, layout)}
+        for name in reviewers if dual else []:
+            own = displayed_decisions(history, name)
+            own_conflicts = conflict_notes(history, name)
+            folder = f"{REVIEWERS_FOLDER}/{name}"
+            mine = [
+                CsvView(
+                    f"{folder}/to_screen.csv",
+                    columns(f"{folder}/to_screen.csv", SCREENING_COLUMNS),
+                    with_review(publications, "pmid", own, own_conflicts, seen, run_time),
+                ),
+                CsvView(
+                    f"{folder}/registered_trials.csv",
+                    columns(f"{folder}/registered_trials.csv", REGISTRATION_COLUMNS),
+                    with_review(trials, "nct_id", own, own_conflicts, seen, run_time),
+                ),
+            ]
+            tables += mine
+            workbooks[f"{folder}/{WORKBOOK_FILE}"] = _reviewer_sheets(mine, layout)
+        write_views(screening, tables, workbooks)
+        agreed = None
+        if dual:
+            screened_ids = [*(r["pmid"] for r in rows), *(r["nct_id"] for r in registered)]
+            agreed = agreement(history, reviewers, screened_ids)
+            write_csv(
+                screening / "screening_conflicts.csv",
+                screening_conflicts(history, reviewers, [*rows, *registered], disagreements),
+                SCREENING_CONFLICT_COLUMNS,
+            )
         write_csv(screening / "possible_essay_matches.csv", possible, POSSIBLE_MATCH_COLUMNS)
         write_csv(screening / "decision_conflicts.csv", conflict_rows(history), CONFLICT_COLUMNS)
         write_jsonl(
@@ -202,6 +256,7 @@ def build(
             len(conflicts),
             keywords=keywords,
             torn=bool(torn),
+            extra_lines=agreement_lines(agreed) if agreed else [],
         )
         write_seen(decisions / "seen.csv", seen)
     return {
@@ -267,6 +322,32 @@ def _sheets(tables: list[CsvView], columns, layout: dict) -> list:
                 links,
                 "highlight" if "highlight" in laid_out else None,
                 frozen_columns=laid_out.index("notes") + 1 + len(added),
+                widths={c: w for c, w in SHEET_WIDTHS.items() if c in laid_out},
+                max_lines=SHEET_LINES,
+                exclusion_reasons=list(layout.get("exclusion_reasons", [])),
+            )
+        )
+    return sheets
+
+
+def _reviewer_sheets(tables: list[CsvView], layout: dict) -> list:
+    """One reviewer's workbook: their publications and registrations, their decisions only."""
+    from .workbook import Sheet
+
+    sheets = []
+    for name, table, links in (
+        ("To screen", tables[0], PUBLICATION_LINKS),
+        ("Registered trials", tables[1], REGISTRY_LINK),
+    ):
+        laid_out = screening_layout([c for c in table.columns if c != "conflict"], [])
+        sheets.append(
+            Sheet(
+                name,
+                laid_out,
+                table.rows,
+                links,
+                "highlight",
+                frozen_columns=laid_out.index("notes") + 1,
                 widths={c: w for c, w in SHEET_WIDTHS.items() if c in laid_out},
                 max_lines=SHEET_LINES,
                 exclusion_reasons=list(layout.get("exclusion_reasons", [])),

@@ -36,7 +36,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .columns import LIVESCREEN_COLUMNS
@@ -66,6 +66,7 @@ TABLE_FILES = (
     "essay_matches.csv",
 )
 MECHANISM_FOLDER = "by_mechanism"
+REVIEWERS_FOLDER = "reviewers"  # dual screening: reviewers/<name>/ holds one reviewer's views
 TMP_SUFFIX = ".livescreen-tmp"
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 MAX_CELL_CHARS = 32767
@@ -177,11 +178,20 @@ def written_part(rows: Iterable[Mapping[str, str]], editable: list[str]) -> dict
 
 
 def view_files(screening: Path) -> list[Path]:
-    """The files reviewers may have edited, that exist."""
+    """The files reviewers may have edited, that exist: the shared tables and workbook,
+    every keyword's table, and in dual screening each reviewer's own."""
     names = [*TABLE_FILES, WORKBOOK_FILE]
     files = [screening / name for name in names]
     files += sorted((screening / MECHANISM_FOLDER).glob("*.csv"))
+    for folder in sorted((screening / REVIEWERS_FOLDER).glob("*")):
+        files += [folder / name for name in (*TABLE_FILES, WORKBOOK_FILE)]
     return [path for path in files if path.is_file()]
+
+
+def screener_of(name: str) -> str:
+    """Whose decisions a view holds: a reviewer's own (reviewers/<name>/…), or "" (final)."""
+    parts = name.split("/")
+    return parts[1] if len(parts) == 3 and parts[0] == REVIEWERS_FOLDER else ""
 
 
 def read_parts(path: Path) -> list[tuple[str, list[str], list[tuple[int, dict]]]]:
@@ -300,13 +310,21 @@ def harvest(screening: Path, decisions: Path, now: dt.datetime, known_ids: set[s
     store = decisions / STORE_FILE
     state = repair_store(store, now)
     history = state.history
-    shown, columns_before = displayed_decisions(history), added_columns(history)
+    columns_before = added_columns(history)
+    shown_by: dict[str, dict[str, Decision]] = {}
+
+    def shown(screener: str) -> dict[str, Decision]:
+        if screener not in shown_by:
+            shown_by[screener] = displayed_decisions(history, screener)
+        return shown_by[screener]
+
     ledger = read_ledger(screening)
-    edits: list[Decision] = []
+    edits: dict[str, list[Decision]] = {}
     stamp = now.isoformat(timespec="seconds")
     column_entries, files, read = [], {}, []
     for path in view_files(screening):
         name = path.relative_to(screening).as_posix()
+        screener = screener_of(name)
         entry = ledger.get(name, {})
         versions = [v for v in (entry.get("current"), entry.get("pending")) if v]
         now_digest = digest(path)
@@ -318,16 +336,22 @@ def harvest(screening: Path, decisions: Path, now: dt.datetime, known_ids: set[s
         for part, header, rows in read_parts(path):
             label = f"{name} [{part}]" if part else name
             part_versions = [v["parts"][part] for v in versions if part in v["parts"]]
-            found = _part_edits(label, header, rows, part_versions, shown, known_ids, bool(part))
+            found = _part_edits(
+                label, header, rows, part_versions, shown(screener), known_ids, bool(part)
+            )
             if found is None:
                 continue
             part_edits, added, parts[part] = found
-            edits += part_edits
+            edits.setdefault(screener, []).extend(replace(d, screener=screener) for d in part_edits)
             if added != columns_before.get(label, []):
                 column_entries.append(columns_entry(label, added, stamp))
         files[name] = {"current": {"sha256": now_digest, "parts": parts}, "pending": None}
         read.append(name)
-    changes, conflicting = reconcile(edits, shown)
+    changes, conflicting = [], []
+    for screener, screener_edits in edits.items():
+        more_changes, more_conflicting = reconcile(screener_edits, shown(screener))
+        changes += more_changes
+        conflicting += more_conflicting
     entries = column_entries + [store_entry(d, "decided", stamp) for d in changes]
     entries += [store_entry(d, "conflict", stamp) for d in conflicting]
     append_entries(store, entries)  # synced before any view is rewritten
@@ -354,9 +378,12 @@ class CsvView:
     rows: list[dict]
 
 
-def write_views(screening: Path, tables: list[CsvView], workbook_sheets: list | None) -> None:
-    """Write every table (and the workbook) so that a stop at any point leaves each file
-    either as it was or as new, both recorded in the ledger (see the module docstring)."""
+def write_views(
+    screening: Path, tables: list[CsvView], workbook_sheets: list | dict[str, list] | None
+) -> None:
+    """Write every table and workbook (`workbook_sheets`: the sheets of screening.xlsx, or
+    workbook name -> its sheets) so that a stop at any point leaves each file either as it
+    was or as new, both recorded in the ledger (see the module docstring)."""
     from .tables import cell, write_csv
 
     screening = Path(screening)
@@ -370,20 +397,22 @@ def write_views(screening: Path, tables: list[CsvView], workbook_sheets: list | 
             rows = ({c: neutralise(cell(r.get(c))) for c in r} for r in table.rows)
             part = written_part(rows, [*DECISION_COLUMNS, *editable])
             staged[table.name] = (tmp, {"sha256": digest(tmp), "parts": {"": part}})
-        if workbook_sheets is not None:
+        if isinstance(workbook_sheets, list):
+            workbook_sheets = {WORKBOOK_FILE: workbook_sheets}
+        for name, sheets in (workbook_sheets or {}).items():
             from .workbook import clean_text, write_workbook
 
-            target = screening / WORKBOOK_FILE
+            target = screening / name
             tmp = _temporary(target)
-            write_workbook(tmp, workbook_sheets)
+            write_workbook(tmp, sheets)
             parts = {}
-            for sheet in workbook_sheets:
+            for sheet in sheets:
                 if "decision" not in sheet.columns:
                     continue
                 editable = [c for c in sheet.columns if c not in LIVESCREEN_COLUMNS]
                 rows = ({c: clean_text(r.get(c)) for c in r} for r in sheet.rows)
                 parts[sheet.name] = written_part(rows, [*DECISION_COLUMNS, *editable])
-            staged[WORKBOOK_FILE] = (tmp, {"sha256": digest(tmp), "parts": parts})
+            staged[name] = (tmp, {"sha256": digest(tmp), "parts": parts})
         ledger = read_ledger(screening)
         pending = {
             name: {"current": ledger.get(name, {}).get("current"), "pending": new}

@@ -22,6 +22,7 @@ rule screening_tables:
         essay_title_match=config["essay_title_match"],
         exclusion_reasons=config["exclusion_reasons"],
         workbook=config["workbook"],
+        reviewers=config["reviewers"],
         # the decision store's fingerprint: the tables are rebuilt whenever it changed
         decisions_state=DECISIONS_STATE,
     script:

@@ -24,6 +24,7 @@ with logged(snakemake.log[0]) as log:
         essay_title_match=dict(params.essay_title_match),
         exclusion_reasons=list(params.exclusion_reasons),
         workbook=dict(params.workbook),
+        reviewers=list(params.reviewers),
         log=log,
     )
     write_outputs(result, output.screening, output.manifest)
