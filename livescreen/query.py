@@ -125,7 +125,8 @@ import calendar
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from dataclasses import field as dataclass_field  # Term has a field named `field`
 from functools import lru_cache
 from typing import Any, Literal, cast
 
@@ -179,6 +180,9 @@ class Term:
     phrase: bool = False
     truncated: bool = False
     quoted: bool = False
+    # written [mh:noexp]: the same meaning here (no explosion either way), kept so that the
+    # translation shows the query as written; not part of a term's identity
+    noexp: bool = dataclass_field(default=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -424,14 +428,15 @@ class _Parser:
             run = self.word_run()
             if self.peek(len(run)).kind == "TAG":
                 parts += [self.advance() for _ in run]
-        field = self.optional_tag()
+        field, noexp = self.optional_tag()
         text = " ".join(part.value for part in parts)
         if field == "dp":
             if text.endswith("*"):
                 raise self.error(f"truncation is not supported for dates: {text!r}", first.pos)
             date = self.parse_date(text, first.pos)
             return DateRange(date, date)
-        return self.make_term(text, field, first, multiword=len(parts) > 1)
+        term = self.make_term(text, field, first, multiword=len(parts) > 1)
+        return replace(term, noexp=noexp) if noexp else term
 
     def word_run(self) -> list[_Tok]:
         """Further WORD tokens after the current one, stopping before a date range start."""
@@ -445,14 +450,16 @@ class _Parser:
             run.append(self.peek(len(run)))
         return run
 
-    def optional_tag(self) -> str:
+    def optional_tag(self) -> tuple[str, bool]:
+        """(field, whether the tag said :noexp) of the tag after a term, if any."""
         if self.peek().kind != "TAG":
-            return "all"
-        field = self.resolve_tag(self.advance())
+            return "all", False
+        tag = self.advance()
+        field = self.resolve_tag(tag)
         extra = self.peek()
         if extra.kind == "TAG":
             raise self.error(f"second field tag [{extra.value}] on one term", extra.pos)
-        return field
+        return field, "".join(tag.value.split()).lower().endswith(":noexp")
 
     def resolve_tag(self, tok: _Tok) -> str:
         name = " ".join(tok.value.split()).lower()
@@ -714,7 +721,7 @@ def _render_term(term: Term) -> str:
     text += "*" if term.truncated else ""
     if term.field == "au" and not term.quoted:
         return f"{text}[au]"
-    return f'"{text}"[{term.field}]'
+    return f'"{text}"[{term.field}{":noexp" if term.noexp else ""}]'
 
 
 def translate(node: Node) -> str:

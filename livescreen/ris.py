@@ -2,8 +2,11 @@
 
 ``results/screening/to_screen.ris`` and ``highlighted_trials.ris`` hold the records of
 ``to_screen.csv`` and ``highlighted_trials.csv``, in the same order, with their
-classification and the reviewers' decisions. They are written with rispy (the RIS reader and
-writer this project keeps) and read back with it in the tests.
+classification and the reviewers' decisions. The rows come from the screening step's
+machine-readable output, ``results/screening/screening.json`` (its ``publications`` and
+``highlighted`` lists: the tables' rows as text, with the decision store's current
+decisions), never from the CSVs reviewers edit. They are written with rispy (the RIS reader
+and writer this project keeps) and read back with it in the tests.
 
 Public API
 ----------
@@ -20,8 +23,9 @@ Public API
     Write entries atomically (see "File format").
 ``read_ris(path) -> list[dict]``
     Read a RIS file back with rispy (byte-order mark understood).
-``read_table(path) -> list[dict]``
-    A screening CSV as written by `livescreen.tables` (the spreadsheet-formula guard undone).
+``screening_rows(screening) -> (publications, highlighted)``
+    The rows of ``to_screen.csv`` and ``highlighted_trials.csv`` from ``screening.json``'s
+    content; `RisError` names what is missing from a screening.json of another version.
 ``ris_author(name) -> str``
     ``"Mitchell JM"`` -> ``"Mitchell, J. M."``; a collective name -> ``"Name,"``.
 
@@ -106,7 +110,6 @@ written).
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -116,7 +119,7 @@ import rispy
 
 from .registry import arm_summary
 from .snapshot import SUMMARY_LABEL
-from .tables import FORMULA_PREFIXES, LIST_SEPARATOR, PUBMED_URL, REGISTRY_URL, atomic_path
+from .tables import LIST_SEPARATOR, PUBMED_URL, REGISTRY_URL, atomic_path
 
 RIS_ENCODING = "utf-8-sig"
 LIVESCREEN_TAG = "livescreen"
@@ -354,14 +357,16 @@ def read_ris(path: str | Path) -> list[dict]:
     return rispy.load(Path(path), encoding=RIS_ENCODING)
 
 
-def read_table(path: str | Path) -> list[dict]:
-    """A screening CSV as `livescreen.tables.write_csv` wrote it, each cell as it was before
-    the spreadsheet-formula guard (``'=...`` -> ``=...``)."""
-    with open(path, encoding=RIS_ENCODING, newline="") as handle:
-        return [
-            {key: _unneutralise(value or "") for key, value in row.items()}
-            for row in csv.DictReader(handle)
-        ]
+def screening_rows(screening: Mapping[str, Any]) -> tuple[list[dict], list[dict]]:
+    """The rows of ``to_screen.csv`` and ``highlighted_trials.csv``, in their order, from the
+    content of ``screening.json`` (its ``publications`` and ``highlighted``)."""
+    missing = [key for key in ("publications", "highlighted") if key not in screening]
+    if missing:
+        raise RisError(
+            f"screening.json has no {', '.join(missing)}; it is not from this version of "
+            "livescreen: run the workflow again (snakemake --forcerun screening_tables)"
+        )
+    return list(screening["publications"]), list(screening["highlighted"])
 
 
 def _prepared(entry: Mapping[str, Any], number: int) -> dict:
@@ -404,12 +409,6 @@ def _check_value(value: str, field: str, where: str) -> None:
 def _indent_tag_like(value: str) -> str:
     first, *rest = value.split("\n")
     return "\n".join([first, *(" " + line if _TAG_LIKE.match(line) else line for line in rest)])
-
-
-def _unneutralise(value: str) -> str:
-    if value.startswith("'") and value[1:].startswith(FORMULA_PREFIXES):
-        return value[1:]
-    return value
 
 
 # -- helpers ----------------------------------------------------------------------------------

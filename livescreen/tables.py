@@ -25,7 +25,7 @@ from .columns import (  # noqa: F401  (re-exported: the tables' columns)
 )
 from .decisions import DECISION_COLUMNS, Decision
 from .registry import arm_summary
-from .views import FORMULA_PREFIXES, neutralise  # noqa: F401 (FORMULA_PREFIXES for ris)
+from .views import neutralise
 
 PUBMED_URL = "https://pubmed.ncbi.nlm.nih.gov/{pmid}/"
 REGISTRY_URL = "https://clinicaltrials.gov/study/{nct_id}"

@@ -2,7 +2,8 @@ rule ris:
     input:
         records="results/data/classified.jsonl",
         registrations="results/data/registrations.jsonl",
-        manifest="results/screening/tables.json",
+        # the tables' rows with the decision store's decisions (never the edited CSVs)
+        screening="results/screening/screening.json",
     output:
         to_screen="results/screening/to_screen.ris",
         highlighted="results/screening/highlighted_trials.ris",

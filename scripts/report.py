@@ -1,46 +1,34 @@
-"""Snakemake rule `report_pages`: search documentation, records per year, highlighted trials."""
+"""Snakemake rule `report_pages`: the landing page (run summary, highlighted trials, PRISMA
+diagram), the search documentation, records per year and the highlighted trials, from
+screening.json."""
 
-import csv
 from pathlib import Path
 
+from livescreen import report
 from livescreen.logs import logged
-from livescreen.report import highlighted_table, records_per_year, search_documentation
-from livescreen.tables import atomic_path, read_json
+from livescreen.tables import iter_jsonl, read_json
 
-PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title}</title>
-<style>body{{font-family:sans-serif;max-width:80em}}table{{border-collapse:collapse}}
-td,th{{border:1px solid #bbb;padding:3px 6px;vertical-align:top;font-size:90%}}
-code{{white-space:pre-wrap}}</style></head><body>{body}</body></html>
-"""
-
-
-def table_rows(path):
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
-def write_page(path, title, body):
-    with atomic_path(path) as tmp:
-        Path(tmp).write_text(PAGE.format(title=title, body=body), encoding="utf-8")
-
-
-config = snakemake.config
+inputs, params, outputs = snakemake.input, snakemake.params, snakemake.output
 with logged(snakemake.log[0]) as log:
-    screening = Path(read_json(snakemake.input.manifest)["tables"][0]).parent
-    searches = [read_json(path) for path in snakemake.input.searches]
-    documentation = search_documentation(
-        searches,
-        read_json(snakemake.input.registry),
-        read_json(snakemake.input.references),
-        config,
+    screening = report.read_screening(inputs.screening)
+    searches = [read_json(path) for path in inputs.searches]
+    documentation = report.search_documentation(
+        searches, read_json(inputs.registry), read_json(inputs.references), snakemake.config
     )
-    write_page(snakemake.output.search_documentation, "Search documentation", documentation)
-    records_per_year(
-        table_rows(screening / "to_screen.csv"),
-        snakemake.params.keywords,
-        snakemake.output.per_year_svg,
-        snakemake.output.per_year_png,
+    report.write_html(outputs.search_documentation, report.page("Search", documentation))
+    essay = screening["essay_matches"]
+    years = report.record_years(iter_jsonl(inputs.records), [row["pmid"] for row in essay])
+    counts = report.year_counts(screening["publications"], essay, searches, years)
+    report.records_per_year(
+        counts, params.keywords, params.essay_date, outputs.per_year_svg, outputs.per_year_png
     )
-    highlighted = table_rows(screening / "highlighted_trials.csv")
-    write_page(snakemake.output.highlighted, "Highlighted trials", highlighted_table(highlighted))
-    log.info("report pages written; %d highlighted rows", len(highlighted))
+    highlighted = screening["highlighted"]
+    table = report.highlighted_table(highlighted)
+    report.write_html(outputs.highlighted, report.page("Highlighted trials", table))
+    summary = Path(screening["run_folder"]) / params.run_summary
+    text = summary.read_text(encoding="utf-8")
+    prisma = Path(inputs.prisma_flow).read_bytes()
+    body = report.landing_body(text, highlighted, prisma)
+    report.write_html(outputs.run_summary, report.page(f"Run {screening['run']}", body))
+    report.write_html(outputs.landing, report.landing(text, highlighted, prisma))
+    log.info("report pages written from %s; %d highlighted rows", summary, len(highlighted))

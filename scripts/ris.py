@@ -1,14 +1,12 @@
 """Snakemake rule `ris`: the screening tables as RIS files for Zotero and EndNote.
 
-Which records, in which order, and their decisions come from the tables the last
-`screening_tables` run wrote (listed in its manifest); the bibliographic facts and the
-classification come from the classified records and registrations.
+Which records, in which order, and their decisions come from `screening.json`, the screening
+step's machine-readable output (never the CSVs reviewers edit); the bibliographic facts and
+the classification come from the classified records and registrations.
 """
 
-from pathlib import Path
-
 from livescreen.logs import logged
-from livescreen.ris import highlighted_entries, read_table, to_screen_entries, write_ris
+from livescreen.ris import highlighted_entries, screening_rows, to_screen_entries, write_ris
 from livescreen.tables import read_json, read_jsonl
 
 inputs, outputs = snakemake.input, snakemake.output
@@ -16,13 +14,7 @@ inputs, outputs = snakemake.input, snakemake.output
 with logged(snakemake.log[0]) as log:
     records = {record["pmid"]: record for record in read_jsonl(inputs.records)}
     registrations = {item["nct_id"]: item for item in read_jsonl(inputs.registrations)}
-    tables = {Path(table).name: table for table in read_json(inputs.manifest)["tables"]}
-    for name in ("to_screen.csv", "highlighted_trials.csv"):
-        if name not in tables:
-            raise FileNotFoundError(f"{inputs.manifest} lists no {name}")
-
-    to_screen = read_table(tables["to_screen.csv"])
-    highlighted = read_table(tables["highlighted_trials.csv"])
+    to_screen, highlighted = screening_rows(read_json(inputs.screening))
     known = set(records) | set(registrations)
     for path, rows, entries in (
         (outputs.to_screen, to_screen, to_screen_entries(to_screen, records)),

@@ -501,7 +501,7 @@ def test_translate_canonical_rendering() -> None:
         ("a OR b OR c", '"a"[all] OR "b"[all] OR "c"[all]'),
         ("a NOT (b NOT c)", '"a"[all] NOT ("b"[all] NOT "c"[all])'),
         ("fear  extinction[TIAB]", '"fear extinction"[tiab]'),
-        ("\u201cfear extinction\u201d[mh:noexp]", '"fear extinction"[mh]'),
+        ("\u201cfear extinction\u201d[mh:noexp]", '"fear extinction"[mh:noexp]'),
         ('"smith j"[au] OR smith j[Author]', '"smith j"[au] OR smith j[au]'),
         ("2021[dp]", '"2021"[dp]'),
         ("2019:2024[dp]", "2019:2024[dp]"),

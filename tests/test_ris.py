@@ -13,7 +13,6 @@ import re
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
 import rispy
@@ -22,15 +21,15 @@ from livescreen.ris import (
     RisError,
     highlighted_entries,
     read_ris,
-    read_table,
     record_entry,
     registration_entry,
     ris_author,
+    screening_rows,
     to_screen_entries,
     write_ris,
 )
 from livescreen.snapshot import SUMMARY_LABEL
-from livescreen.tables import HIGHLIGHT_COLUMNS, SCREENING_COLUMNS, write_csv
+from livescreen.tables import HIGHLIGHT_COLUMNS, SCREENING_COLUMNS, read_json, write_json
 
 CLASSIFIED = {
     "design": "rct",
@@ -434,13 +433,30 @@ def test_authors(name, expected):
     assert ris_author(name) == (expected or name + ",")
 
 
-# -- from the tables ---------------------------------------------------------------------------
+# -- from screening.json ------------------------------------------------------------------------
 
 
-def test_entries_follow_the_tables(tmp_path):
-    """Rows read from CSVs as `livescreen.tables` writes them: order kept, the formula guard
-    undone, a record missing from the data exported from its row."""
-    to_screen = tmp_path / "to_screen.csv"
+def screening_json(path, publications, highlighted):
+    """`screening.json` as the screening step writes it (every row's columns as text, the
+    decision store's decisions), written and read back."""
+    write_json(
+        path,
+        {
+            "run": "2026-12-01T12:00:00Z",
+            "run_folder": "results/runs/2026-12-01T120000Z",
+            "publications": [dict.fromkeys(SCREENING_COLUMNS, "") | r for r in publications],
+            "registrations": [],
+            "essay_matches": [],
+            "highlighted": [dict.fromkeys(HIGHLIGHT_COLUMNS, "") | r for r in highlighted],
+        },
+    )
+    return read_json(path)
+
+
+def test_entries_follow_screening_json(tmp_path):
+    """Rows from screening.json: order kept, cells exactly as the store holds them (no
+    spreadsheet-formula guard to undo), a record missing from the data exported from its
+    row."""
     rows = [
         {
             "pmid": "39999991",
@@ -457,13 +473,26 @@ def test_entries_follow_the_tables(tmp_path):
             "still_found": "false",
             "highlight": "false",
         },
+        {"pmid": "30000002", "title": "'t Hooft's record", "notes": "'=kept as typed"},
     ]
-    write_csv(to_screen, rows, SCREENING_COLUMNS)
-    assert to_screen.read_text(encoding="utf-8-sig").count("'=SUM(A1)") == 1
+    highlighted = [
+        {"record_type": "registration", "trial_id": "NCT05837845", "nct_ids": "NCT05837845"},
+        {"record_type": "publication", "trial_id": "PMID:39999991", "pmid": "39999991"},
+        {
+            "record_type": "registration",
+            "trial_id": "NCT09999999",
+            "title": "A registration no longer found",
+            "status": "COMPLETED",
+            "registry_url": "https://clinicaltrials.gov/study/NCT09999999",
+        },
+    ]
+    to_screen, highlighted = screening_rows(
+        screening_json(tmp_path / "screening.json", rows, highlighted)
+    )
     records = {r["pmid"]: r for r in (PHASE3, TRICKY)}
 
-    entries = to_screen_entries(read_table(to_screen), records)
-    assert [e["id"] for e in entries] == ["39999991", "33972795", "30000001"]
+    entries = to_screen_entries(to_screen, records)
+    assert [e["id"] for e in entries] == ["39999991", "33972795", "30000001", "30000002"]
     note = entries[0]["notes"][0].split("\n")
     assert "reviewer notes: =SUM(A1)" in note
     assert "exclusion reason: -not a trial" in note
@@ -474,26 +503,12 @@ def test_entries_follow_the_tables(tmp_path):
     note = gone["notes"][0].split("\n")
     assert "still found: false (the latest searches no longer find this record)" in note
     assert not any(line.startswith(("involves MDMA", "established treatments")) for line in note)
+    assert entries[3]["title"] == "'t Hooft's record"
+    assert "reviewer notes: '=kept as typed" in entries[3]["notes"][0].split("\n")
     write_ris(tmp_path / "to_screen.ris", entries)
-    assert len(read_ris(tmp_path / "to_screen.ris")) == 3
+    assert len(read_ris(tmp_path / "to_screen.ris")) == 4
 
-    highlighted = tmp_path / "highlighted_trials.csv"
-    write_csv(
-        highlighted,
-        [
-            {"record_type": "registration", "trial_id": "NCT05837845", "nct_ids": "NCT05837845"},
-            {"record_type": "publication", "trial_id": "PMID:39999991", "pmid": "39999991"},
-            {
-                "record_type": "registration",
-                "trial_id": "NCT09999999",
-                "title": "A registration no longer found",
-                "status": "COMPLETED",
-                "registry_url": "https://clinicaltrials.gov/study/NCT09999999",
-            },
-        ],
-        HIGHLIGHT_COLUMNS,
-    )
-    entries = highlighted_entries(read_table(highlighted), records, {"NCT05837845": REGISTRATION})
+    entries = highlighted_entries(highlighted, records, {"NCT05837845": REGISTRATION})
     assert [(e["type_of_reference"], e["id"]) for e in entries] == [
         ("RPRT", "NCT05837845"),
         ("JOUR", "39999991"),
@@ -502,6 +517,11 @@ def test_entries_follow_the_tables(tmp_path):
     assert "trial id in highlighted_trials: PMID:39999991" in entries[1]["notes"][0].split("\n")
     assert entries[2]["urls"] == ["https://clinicaltrials.gov/study/NCT09999999"]
     assert "status: COMPLETED" in entries[2]["notes"][0].split("\n")
+
+
+def test_a_screening_json_of_another_version_is_named():
+    with pytest.raises(RisError, match="screening.json has no highlighted"):
+        screening_rows({"run": "x", "publications": []})
 
 
 # -- a second, independent reader --------------------------------------------------------------
@@ -543,7 +563,7 @@ def test_bibutils_reads_the_same_records(tmp_path, entries):
 
 @pytest.mark.workflow
 def test_rule_writes_both_files(tmp_path):
-    """`snakemake` on the snapshot writes both RIS files, one entry per table row."""
+    """`snakemake` on the snapshot writes both RIS files, one entry per screening.json row."""
     from tests.test_workflow import copy_project, snakemake
 
     workdir = copy_project(tmp_path)
@@ -553,9 +573,8 @@ def test_rule_writes_both_files(tmp_path):
         snakefile.write_text(text + '\n\ninclude: "rules/export.smk"\n', encoding="utf-8")
     targets = ["results/screening/to_screen.ris", "results/screening/highlighted_trials.ris"]
     snakemake(workdir, "all", *targets, "--config", "source=snapshot")
-    for target in targets:
-        table = Path(target).with_suffix(".csv").name
-        rows = read_table(workdir / "results" / "screening" / table)
+    screening = read_json(workdir / "results" / "screening" / "screening.json")
+    for target, rows in zip(targets, screening_rows(screening), strict=True):
         read = read_ris(workdir / target)
         assert len(read) == len(rows) > 0
         ids = [row.get("pmid") or row["trial_id"] for row in rows]
