@@ -2,6 +2,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# Snakemake's job blocks are for debugging (make run QUIET= shows them); errors still show,
+# and every run ends with livescreen's own few lines.
+QUIET ?= --quiet rules host reason progress
 
 .PHONY: run test lint setup
 
@@ -14,7 +17,7 @@ $(BIN)/snakemake: pyproject.toml
 setup: $(BIN)/snakemake
 
 run: setup
-	$(BIN)/snakemake --cores 4 --config source=snapshot
+	$(BIN)/snakemake --cores 4 $(QUIET) --config source=snapshot
 
 test: setup
 	$(BIN)/pytest -q
