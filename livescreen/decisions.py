@@ -47,8 +47,8 @@ STORE_COLUMNS = [
     "status",
     "screener",  # in dual screening, the reviewer whose own decision this is; blank: final
 ]
-# The store's header before reviewers' columns and dual screening; migrated once.
-STORE_COLUMNS_V1 = [c for c in STORE_COLUMNS if c not in ("extra", "screener")]
+# Columns every store has had; a store lacking later ones is migrated once (atomically).
+CORE_COLUMNS = [c for c in STORE_COLUMNS if c not in ("extra", "screener")]
 STATUSES = ("decided", "conflict", "columns")
 CONFLICT_COLUMNS = ["record_id", "source_file", "row", *DECISION_COLUMNS, "decision_before"]
 
@@ -122,7 +122,7 @@ def load_store(path: str | Path) -> StoreState:
     if not records:
         return StoreState()
     header = _parse_line(records[0][1], path, 1)
-    if header not in (STORE_COLUMNS, STORE_COLUMNS_V1):
+    if not (set(CORE_COLUMNS) <= set(header) <= set(STORE_COLUMNS)):
         raise StoreError(
             f"{path}: line 1 is not the decision store's header ({','.join(STORE_COLUMNS)}); "
             "restore the file from a backup"
@@ -332,7 +332,7 @@ def repair_store(path: str | Path, now: dt.datetime) -> StoreState:
         raw = keep
     elif raw and not raw.endswith(b"\n"):
         _replace_bytes(path, raw + b"\r\n")  # a complete last entry lacking its line end
-    if raw and raw.decode("utf-8-sig").split("\n", 1)[0].rstrip("\r") == ",".join(STORE_COLUMNS_V1):
+    if raw and raw.decode("utf-8-sig").split("\n", 1)[0].rstrip("\r") != ",".join(STORE_COLUMNS):
         _migrate(path, state.history)
     return state
 

@@ -179,7 +179,7 @@ def test_a_damaged_line_in_the_middle_stops_naming_the_line(tmp_path):
 
 def test_an_old_store_without_the_extra_column_is_migrated_once(tmp_path):
     store = tmp_path / "decisions.csv"
-    old = [c for c in STORE_COLUMNS if c not in ("extra", "screener")]
+    old = [c for c in STORE_COLUMNS if c not in ("extra", "screener")]  # as stores were
     store.write_text(
         ",".join(old) + "\r\n1,include,,AB,,2026-11-26T12:00:00+00:00,\"to_screen.csv, row 2\","
         "decided\r\n",
