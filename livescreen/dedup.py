@@ -44,7 +44,6 @@ def trial_links(
 # -- records the essay already cites ---------------------------------------------------------
 
 
-
 def match_essay_references(
     records: Iterable[dict], references: list[dict], *, match: float, possible: float
 ) -> tuple[list[dict], list[dict]]:

@@ -313,46 +313,43 @@ def _sheets(tables: list[CsvView], columns, layout: dict) -> list:
         table = by_name[table_name]
         base = [c for c in table.columns if c in LIVESCREEN_COLUMNS]
         added = [c for c in columns(f"{WORKBOOK_FILE} [{name}]", base) if c not in base]
-        laid_out = screening_layout(base, added)
-        sheets.append(
-            Sheet(
-                name,
-                laid_out,
-                table.rows,
-                links,
-                "highlight" if "highlight" in laid_out else None,
-                frozen_columns=laid_out.index("notes") + 1 + len(added),
-                widths={c: w for c, w in SHEET_WIDTHS.items() if c in laid_out},
-                max_lines=SHEET_LINES,
-                exclusion_reasons=list(layout.get("exclusion_reasons", [])),
-            )
-        )
+        sheets.append(screening_sheet(name, screening_layout(base, added), table, links, layout))
     return sheets
+
+
+def screening_sheet(name: str, columns: list[str], table: CsvView, links: dict, layout: dict):
+    """A sheet laid out for screening: frozen through the decision (and added) columns."""
+    from .workbook import Sheet
+
+    return Sheet(
+        name,
+        columns,
+        table.rows,
+        links,
+        "highlight" if "highlight" in columns else None,
+        frozen_columns=_after_reviewer_columns(columns),
+        widths={c: w for c, w in SHEET_WIDTHS.items() if c in columns},
+        max_lines=SHEET_LINES,
+        exclusion_reasons=list(layout.get("exclusion_reasons", [])),
+    )
+
+
+def _after_reviewer_columns(columns: list[str]) -> int:
+    """How many leading columns are ids, decision columns and reviewers' own."""
+    start = columns.index("notes") + 1
+    own = [i for i, c in enumerate(columns[start:], start) if c in LIVESCREEN_COLUMNS]
+    return own[0] if own else len(columns)
 
 
 def _reviewer_sheets(tables: list[CsvView], layout: dict) -> list:
     """One reviewer's workbook: their publications and registrations, their decisions only."""
-    from .workbook import Sheet
-
     sheets = []
     for name, table, links in (
         ("To screen", tables[0], PUBLICATION_LINKS),
         ("Registered trials", tables[1], REGISTRY_LINK),
     ):
-        laid_out = screening_layout([c for c in table.columns if c != "conflict"], [])
-        sheets.append(
-            Sheet(
-                name,
-                laid_out,
-                table.rows,
-                links,
-                "highlight",
-                frozen_columns=laid_out.index("notes") + 1,
-                widths={c: w for c, w in SHEET_WIDTHS.items() if c in laid_out},
-                max_lines=SHEET_LINES,
-                exclusion_reasons=list(layout.get("exclusion_reasons", [])),
-            )
-        )
+        columns = screening_layout([c for c in table.columns if c != "conflict"], [])
+        sheets.append(screening_sheet(name, columns, table, links, layout))
     return sheets
 
 
