@@ -25,15 +25,22 @@ machine, retries with backoff on 429, 5xx, timeouts, reset connections, HTML pag
 truncated or malformed JSON (`BadResponse`). ClinicalTrials.gov publishes no rate limit; about
 50 requests per minute per address is what third-party clients report, so 1 request/s with
 backoff on 429 stays polite.
+
+Ids in an answer are checked where it is read: each study's ``nctId`` must be an NCT id
+(``NCT`` and 8 digits) and each PMID its references list one (1 to 9 digits). A page with
+anything else is a `BadResponse` naming the study and showing the value only through
+`livescreen.eutils.shown_id`, so a value meant for a spreadsheet or a log never travels on.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .errors import BadResponse, QueryError, RemoteError
+from .eutils import is_pmid, shown_id
 from .http import OverHttp, PoliteClient, excerpt_of, looks_like_html
 
 DEFAULT_CTGOV_URL = "https://clinicaltrials.gov/api/v2/"
@@ -41,6 +48,7 @@ DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000  # the API coerces larger pageSize values down to 1,000
 DEFAULT_RATE = 1  # requests per second, summed over every process on this machine
 STUDIES_ENDPOINT = "studies"
+NCT_ID_PATTERN = re.compile(r"NCT[0-9]{8}")  # checked with fullmatch
 
 
 @dataclass
@@ -216,18 +224,44 @@ def parse_studies_page(body: bytes, *, first: bool = False) -> StudiesPage:
     if token is not None and not isinstance(token, str):
         raise BadResponse(f"studies answer has a nextPageToken that is not a string: {token!r}")
     studies = data["studies"]
-    nct_ids = []
-    for position, study in enumerate(studies, start=1):
-        nct_id = study_nct_id(study)
-        if nct_id is None:
-            raise BadResponse(f"study {position} of the page has no protocolSection nctId")
-        nct_ids.append(nct_id)
+    nct_ids = [checked_nct_id(study, position) for position, study in enumerate(studies, 1)]
     return StudiesPage(
         studies=studies,
         next_page_token=token or None,
         total_count=total if first else None,
         nct_ids=nct_ids,
     )
+
+
+def checked_nct_id(study: object, position: int) -> str:
+    """A study's NCT id once it and its references' PMIDs are checked; else BadResponse."""
+    nct_id = study_nct_id(study)
+    if nct_id is None:
+        raise BadResponse(f"study {position} of the page has no protocolSection nctId")
+    if not NCT_ID_PATTERN.fullmatch(nct_id):
+        raise BadResponse(
+            f"study {position} of the page has nctId {shown_id(nct_id)}, "
+            "not an NCT id (NCT and 8 digits)"
+        )
+    bad = [pmid for pmid in reference_pmids(study) if not is_pmid(pmid)]
+    if bad:
+        raise BadResponse(
+            f"study {nct_id} (study {position} of the page) lists reference PMID(s) "
+            f"{', '.join(map(shown_id, bad[:3]))}, not PMIDs (1 to 9 digits)"
+        )
+    return nct_id
+
+
+def reference_pmids(study: dict) -> list[object]:
+    """The ``pmid`` of each entry of ``referencesModule.references`` that has one."""
+    section = study.get("protocolSection")
+    module = section.get("referencesModule") if isinstance(section, dict) else None
+    references = module.get("references") if isinstance(module, dict) else None
+    if not isinstance(references, list):
+        return []
+    return [
+        r["pmid"] for r in references if isinstance(r, dict) and r.get("pmid") not in (None, "")
+    ]
 
 
 def study_nct_id(study: object) -> str | None:

@@ -10,12 +10,21 @@ what counts as a good answer: truncated XML, efetch answers missing a PMID asked
 change checks naming a PMID not asked about, ECitMatch answers missing a citation and
 esearch backend failures are retried (`TransientError`); a query NCBI cannot run fails at
 once (`QueryError`).
+
+Answers are untrusted data, checked at the boundary before anything downstream sees them:
+every id a server names must look like one (a PMID is 1 to 9 ASCII digits), and an efetch
+answer is fit to store only as a whole (`efetch_articles`): no DTD internal subset, no
+entity declaration or reference, each article asked for, once, every one asked for there,
+and each accepted by the real parser (`livescreen.pubmed_xml`) in the form the store keeps.
+Anything else is a `BadResponse`, retried like any bad answer, whose message names the
+request, the PMIDs and the reason, quoting what the server sent only through `shown_id`.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -24,6 +33,7 @@ from lxml import etree
 
 from .errors import BadResponse, QueryError, ServiceUnavailable
 from .http import OverHttp, PoliteClient, excerpt_of, looks_like_html
+from .pubmed_xml import PubmedXmlError, parse_articles
 
 DEFAULT_BASE_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
 API_KEY_ENV = "NCBI_API_KEY"
@@ -48,6 +58,19 @@ SAFE_PARSER = etree.XMLParser(
 TRANSIENT_SEARCH_ERRORS = re.compile(
     r"backend|temporar|unavailable|timed? ?out|try again|unable to obtain", re.IGNORECASE
 )
+# What a PMID is (ASCII digits only: str.isdigit() and \d also accept "²" and "٣"). Checked
+# with fullmatch, so no trailing newline or space slips through.
+PMID_PATTERN = re.compile(r"[0-9]{1,9}")
+ARTICLE_TAGS = ("PubmedArticle", "PubmedBookArticle")
+# A DOCTYPE naming only an external DTD, as NCBI sends it (never loaded); anything after the
+# name but an external id (an internal subset "[...]") declares something and is refused.
+_LITERAL = rb"(?:\"[^\"]*\"|'[^']*')"
+_EXTERNAL_ID = rb"(?:PUBLIC\s+" + _LITERAL + rb"\s+" + _LITERAL + rb"|SYSTEM\s+" + _LITERAL + rb")"
+_DOCTYPE_START = re.compile(rb"<!DOCTYPE\b")
+# An entity reference other than XML's five and character references ("&name;"), found in the
+# bytes, so one in an attribute value (which the parser would silently drop) is seen too.
+ENTITY_REF = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);)[^;\s<>&\"']*;?")
+_PLAIN_DOCTYPE = re.compile(rb"<!DOCTYPE\s+[^\s>\[]+(?:\s+" + _EXTERNAL_ID + rb")?\s*>")
 
 
 @dataclass
@@ -128,10 +151,12 @@ class EutilsClient(OverHttp):
         params = {"db": "pubmed", "term": term, "retmax": str(retmax), "usehistory": "y"}
         if mindate or maxdate:
             params.update(datetype="pdat", mindate=mindate or "1000", maxdate=maxdate or "3000")
-        return self._post("esearch.fcgi", params, parse_esearch)
+        what = f"esearch for {shown_id(term, 60)}"
+        return self._post("esearch.fcgi", params, lambda body: parse_esearch(body, what))
 
     def efetch(self, pmids: Sequence[str]) -> bytes:
-        """Fetch PubMed XML for these PMIDs; the body is checked to hold every one of them."""
+        """Fetch PubMed XML for these PMIDs; the body is checked to be fit to store as a whole
+        (`efetch_articles`), so it holds every one of them and nothing else."""
         wanted = list(dict.fromkeys(pmids))
         params = {"db": "pubmed", "id": ",".join(wanted), "retmode": "xml"}
         return self._post("efetch.fcgi", params, lambda body: check_efetch(body, wanted))
@@ -181,8 +206,9 @@ class EutilsClient(OverHttp):
         return self.http.request("POST", endpoint, parse, data=data)
 
 
-def parse_esearch(body: bytes) -> ESearchResult:
-    """Read an eSearchResult; raise QueryError for a query NCBI cannot run."""
+def parse_esearch(body: bytes, what: str = "esearch") -> ESearchResult:
+    """Read an eSearchResult; raise QueryError for a query NCBI cannot run, and BadResponse
+    for an id that is not a PMID (it would travel to every later step as if it were one)."""
     root = parse_xml(body, "esearch")
     error = root.findtext("ERROR")
     if error:
@@ -202,9 +228,12 @@ def parse_esearch(body: bytes) -> ESearchResult:
         for element in root.iterfind("WarningList/*")
         if element.text
     ]
+    if not re.fullmatch(r"[0-9]+", count):
+        raise BadResponse(f"{what}: <Count> is {shown_id(count)}, not a number")
+    ids = [i.text or "" for i in root.iterfind("IdList/Id")]
     return ESearchResult(
         count=int(count),
-        ids=[i.text for i in root.iterfind("IdList/Id") if i.text],
+        ids=check_pmids(ids, f"{what}: the answer lists"),
         translation=root.findtext("QueryTranslation"),
         warnings=warnings,
         webenv=root.findtext("WebEnv"),
@@ -215,7 +244,7 @@ def parse_esearch(body: bytes) -> ESearchResult:
 def check_modified(body: bytes, wanted: list[str], what: str) -> list[str]:
     """The PMIDs a change check found. Each must be one asked about (anything else means the
     answer is not for this request) and all must be listed, or a changed record is missed."""
-    result = parse_esearch(body)
+    result = parse_esearch(body, what)
     asked = set(wanted)
     foreign = [pmid for pmid in result.ids if pmid not in asked]
     if foreign:
@@ -229,6 +258,29 @@ def check_modified(body: bytes, wanted: list[str], what: str) -> list[str]:
 
 def _shown(pmids: list[str]) -> str:
     return ", ".join(pmids[:10]) + (" ..." if len(pmids) > 10 else "")
+
+
+def shown_id(value: object, limit: int = 40) -> str:
+    """What a server sent where an id belongs, as a message may quote it: repr (so quotes,
+    control characters and formula signs show as what they are) and cut to `limit`
+    characters, so a hostile answer cannot flood a log or forge its lines."""
+    if isinstance(value, str) and len(value) > limit:
+        return f"{value[:limit]!r}... ({len(value)} characters)"
+    text = repr(value)
+    return text if len(text) <= limit + 2 else text[:limit] + "..."
+
+
+def is_pmid(value: object) -> bool:
+    return isinstance(value, str) and PMID_PATTERN.fullmatch(value) is not None
+
+
+def check_pmids(ids: list[str], what: str) -> list[str]:
+    """`ids` if every one is a PMID; else BadResponse "<what> N id(s) that are not PMIDs"."""
+    bad = [value for value in ids if not is_pmid(value)]
+    if bad:
+        quoted = ", ".join(shown_id(value) for value in bad[:3]) + (" ..." if len(bad) > 3 else "")
+        raise BadResponse(f"{what} {len(bad)} id(s) that are not PMIDs (1 to 9 digits): {quoted}")
+    return ids
 
 
 def citation_line(citation: dict) -> str:
@@ -256,34 +308,134 @@ def parse_ecitmatch(body: bytes, keys: list[str]) -> list[CitationMatch]:
 
 
 def _citation_result(key: str, result: str) -> CitationMatch:
-    if result.isdigit():
+    """One answer line's result: a PMID, AMBIGUOUS (candidates, or a count of them) or
+    NOT_FOUND[;reason]. Anything else is not an answer NCBI gives, so not taken for a miss."""
+    what = f"ecitmatch answer for citation {shown_id(key)}"
+    if is_pmid(result):
         return CitationMatch(key, "found", pmid=result)
     if result.upper().startswith("AMBIGUOUS"):
-        rest = result[len("AMBIGUOUS") :]
-        # candidates are PMIDs; "(2 citations)" is a count, not a PMID
-        numbers = re.findall(r"\d+", rest)
-        candidates = [n for n in numbers if not re.search(rf"\b{n}\s+citations?\b", rest)]
+        # candidates are PMIDs; "(2 citations)" is a count of them, not a PMID
+        rest = re.sub(r"\([0-9]+ citations?\)", " ", result[len("AMBIGUOUS") :])
+        candidates = [c for c in re.split(r"[\s,]+", rest) if c]
+        check_pmids(candidates, f"{what}: AMBIGUOUS lists")
         return CitationMatch(key, "ambiguous", candidates=candidates, detail=result)
-    return CitationMatch(key, "not_found", detail=result.partition(";")[2].strip())
+    if result.upper().startswith("NOT_FOUND"):
+        return CitationMatch(key, "not_found", detail=result.partition(";")[2].strip())
+    raise BadResponse(
+        f"{what}: {shown_id(result)} is neither a PMID (1 to 9 digits), AMBIGUOUS nor NOT_FOUND"
+    )
 
 
 def check_efetch(body: bytes, wanted: list[str]) -> bytes:
-    """Return the body if it is well-formed PubMed XML holding every wanted PMID."""
+    """Return the body if the whole of it is fit to store (`efetch_articles`)."""
+    efetch_articles(body, wanted)
+    return body
+
+
+def efetch_articles(body: bytes, wanted: Sequence[str]) -> list[tuple[str, bytes]]:
+    """(pmid, article XML as the store keeps it) for each article of an efetch answer, in
+    order, once the whole answer was found fit to store; else BadResponse with the reason.
+
+    A poisoned answer must not reach the store, where it would fail every later run (or
+    overwrite a good record): so the answer may declare nothing (no DTD internal subset, no
+    entity declaration or reference), every article must carry a PMID asked for, once, every
+    PMID asked for must be there, and the real parser must accept each article as stored.
+    """
+    asked = list(dict.fromkeys(wanted))
     root = parse_xml(body, "efetch")
     if root.tag != "PubmedArticleSet":
-        raise BadResponse(f"efetch answer is <{root.tag}>, not <PubmedArticleSet>")
-    found = set(
-        root.xpath(
-            "PubmedArticle/MedlineCitation/PMID/text() | PubmedBookArticle/BookDocument/PMID/text()"
+        raise BadResponse(f"efetch answer is <{shown_id(root.tag)}>, not <PubmedArticleSet>")
+    _refuse_declarations(body, root)
+    articles = [(article_pmid(article, n), article) for n, article in _articles(root)]
+    _check_article_pmids([pmid for pmid, _ in articles], asked)
+    stored = [(pmid, etree.tostring(article, encoding="UTF-8")) for pmid, article in articles]
+    for pmid, xml in stored:
+        _check_parses(pmid, xml)
+    return stored
+
+
+def _articles(root: etree._Element) -> list[tuple[int, etree._Element]]:
+    return [(n, a) for n, a in enumerate(root, start=1) if a.tag in ARTICLE_TAGS]
+
+
+def article_pmid(article: etree._Element, position: int) -> str:
+    """The PMID an article carries; BadResponse when it has none or one that is not a PMID."""
+    pmid = article.findtext("MedlineCitation/PMID")
+    if pmid is None:
+        pmid = article.findtext("BookDocument/PMID")
+    if pmid is None:
+        raise BadResponse(f"efetch answer rejected: article {position} has no PMID")
+    if not is_pmid(pmid.strip()):
+        raise BadResponse(
+            f"efetch answer rejected: article {position} has PMID {shown_id(pmid)}, "
+            "not a PMID (1 to 9 digits)"
         )
-    )
-    missing = [pmid for pmid in wanted if pmid not in found]
+    return pmid.strip()
+
+
+def _refuse_declarations(body: bytes, root: etree._Element) -> None:
+    """No DTD internal subset and no entity reference: a declared entity can point at a
+    local file or a URL (XXE) or expand without end, and an unexpanded reference stored
+    would make the parse step fail on every run."""
+    reasons = []
+    start = _DOCTYPE_START.search(body)
+    if start is not None and not _PLAIN_DOCTYPE.match(body, start.start()):
+        dtd = root.getroottree().docinfo.internalDTD
+        names = [entity.name for entity in dtd.iterentities()] if dtd is not None else []
+        declared = f" declaring entities {', '.join(map(shown_id, names[:5]))}" if names else ""
+        reasons.append(f"it carries a DTD internal subset{declared}")
+    entities: dict[str, list[str]] = {}
+    for entity in root.iter(etree.Entity):
+        entities.setdefault(entity.text, []).append(_pmid_around(entity))
+    for text, where in list(entities.items())[:5]:
+        pmids = _shown(list(dict.fromkeys(where)))
+        reasons.append(f"entity reference {shown_id(text)} in PMID(s) {pmids}")
+    elsewhere = {m.decode("utf-8", "replace") for m in ENTITY_REF.findall(body)} - set(entities)
+    if elsewhere:
+        shown = ", ".join(map(shown_id, sorted(elsewhere)[:5]))
+        reasons.append(f"entity reference(s) {shown} outside element text")
+    if reasons:
+        raise BadResponse(f"efetch answer rejected: {'; '.join(reasons)}")
+
+
+def _pmid_around(node: etree._Element) -> str:
+    """The PMID of the article holding `node`, for messages ("?" if it names none)."""
+    for ancestor in node.iterancestors(*ARTICLE_TAGS):
+        pmid = ancestor.findtext("MedlineCitation/PMID") or ancestor.findtext("BookDocument/PMID")
+        return pmid.strip() if pmid and is_pmid(pmid.strip()) else "?"
+    return "?"
+
+
+def _check_article_pmids(found: list[str], asked: list[str]) -> None:
+    """Each article one asked for, each once, every one asked for there."""
+    wanted = set(asked)
+    foreign = [pmid for pmid in dict.fromkeys(found) if pmid not in wanted]
+    if foreign:
+        raise BadResponse(f"efetch answer rejected: PMID(s) not asked for: {_shown(foreign)}")
+    copies = Counter(found)
+    twice = [pmid for pmid, count in copies.items() if count > 1]
+    if twice:
+        raise BadResponse(f"efetch answer rejected: PMID(s) served more than once: {_shown(twice)}")
+    missing = [pmid for pmid in asked if pmid not in copies]
     if missing:
         raise BadResponse(
-            f"efetch returned {len(found)} of {len(wanted)} records asked for; "
+            f"efetch returned {len(copies)} of {len(asked)} records asked for; "
             f"missing PMIDs {_shown(missing)}"
         )
-    return body
+
+
+def _check_parses(pmid: str, xml: bytes) -> None:
+    """The parse step reads stored articles inside a bare <PubmedArticleSet>: this one must
+    give exactly its own record there."""
+    try:
+        records = parse_articles(b"<PubmedArticleSet>" + xml + b"</PubmedArticleSet>")
+    except PubmedXmlError as exc:
+        raise BadResponse(
+            f"efetch answer rejected: the parser refuses PMID {pmid}: "
+            f"{excerpt_of(str(exc).encode())}"
+        ) from None
+    if [record["pmid"] for record in records] != [pmid]:
+        raise BadResponse(f"efetch answer rejected: PMID {pmid} does not parse as one record")
 
 
 def parse_xml(body: bytes, what: str) -> etree._Element:
@@ -292,4 +444,6 @@ def parse_xml(body: bytes, what: str) -> etree._Element:
     try:
         return etree.fromstring(body, SAFE_PARSER)
     except etree.XMLSyntaxError as exc:
-        raise BadResponse(f"{what} answer is truncated or malformed XML ({exc})") from None
+        raise BadResponse(
+            f"{what} answer is truncated or malformed XML ({excerpt_of(str(exc).encode())})"
+        ) from None

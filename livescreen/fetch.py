@@ -6,6 +6,14 @@ be parsed again when the parser improves, and outputs can be rebuilt without the
 with where and when it was fetched. A batch is written in one transaction after its
 response was checked, so an interrupted run leaves only whole, verified records behind.
 
+Answers are untrusted: a batch is stored only when the whole answer is fit to store
+(`livescreen.eutils.efetch_articles`: nothing declared, no entity, each article asked for
+and once, none missing, each accepted by the real parser), checked again here whatever the
+source, so no record the parse step would reject — and no article nobody asked for — ever
+reaches the store. A store written before these checks may still hold such records: the
+fetch step finds them at start-up (`RecordStore.unusable`), says which, and fetches them
+again instead of failing every later run.
+
 Stored records go stale: PubMed corrects titles and links retractions, errata and
 expressions of concern to records already fetched. So each run also asks PubMed which
 stored records it modified since they were fetched or last checked (`refetch_changed`) and
@@ -18,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import logging
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import closing
@@ -26,11 +35,20 @@ from typing import Protocol
 
 from lxml import etree
 
-from .errors import LivescreenError
-from .eutils import CHANGE_CHECK_CHUNK, SAFE_PARSER
+from .errors import LivescreenError, RemoteError
+from .eutils import (
+    ARTICLE_TAGS,
+    CHANGE_CHECK_CHUNK,
+    ENTITY_REF,
+    SAFE_PARSER,
+    efetch_articles,
+    is_pmid,
+    shown_id,
+)
+from .http import excerpt_of
 
+log = logging.getLogger("livescreen.fetch")
 STORE_FILE = "records.sqlite"
-ARTICLE_TAGS = ("PubmedArticle", "PubmedBookArticle")
 XML_HEADER = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 # PubMed dates modifications by day, in its own time zone, and indexes them with a delay: a
 # change check looks one day further back than the records' dates, so none falls between
@@ -106,6 +124,25 @@ class RecordStore:
                 changed.append(pmid)
         return changed
 
+    def unusable(self, pmids: Iterable[str]) -> dict[str, str]:
+        """pmid -> why, for the stored `pmids` whose XML the parse step could not read as
+        that record: it does not parse alone, holds an entity, is no article, or carries
+        another PMID. Only a store written before answers were checked holds any."""
+        wanted = list(dict.fromkeys(pmids))
+        problems = {
+            pmid: record_problem(pmid, bytes(xml))
+            for pmid, xml in self._select("pmid, xml", wanted)
+        }
+        return {pmid: why for pmid in wanted if (why := problems.get(pmid))}
+
+    def discard(self, pmids: Iterable[str]) -> None:
+        """Delete records (and when they were checked) so they are fetched again as missing.
+        Only unusable records are discarded: they never were a copy worth keeping."""
+        rows = [(pmid,) for pmid in pmids]
+        with closing(self._connect()) as db, db:
+            db.executemany("DELETE FROM articles WHERE pmid = ?", rows)
+            db.executemany("DELETE FROM checked WHERE pmid = ?", rows)
+
     def history(self, pmid: str) -> list[tuple[bytes, str, str, str]]:
         """Earlier copies of one record, oldest first: (xml, source, fetched_at, replaced_at)."""
         with closing(self._connect()) as db:
@@ -163,21 +200,59 @@ class RecordStore:
 def fetch_missing(
     source: FetchSource, store: RecordStore, pmids: Sequence[str], batch_size: int
 ) -> dict:
-    """Fetch the PMIDs the store lacks, batch by batch; return counts for the log."""
+    """Fetch the PMIDs the store lacks, batch by batch; return counts for the log.
+
+    Stored records the parse step could not read are discarded first and so fetched again:
+    otherwise one poisoned record would fail every run until someone deleted the store."""
     unique = list(dict.fromkeys(pmids))
+    unusable = discard_unusable(store, unique)
     have = store.stored(unique)
     missing = [pmid for pmid in unique if pmid not in have]
     batches = [missing[i : i + batch_size] for i in range(0, len(missing), batch_size)]
-    for batch in batches:
-        store.put(split_articles(source.efetch(batch)), source.source)
+    for number, batch in enumerate(batches, start=1):
+        store.put(fetch_batch(source, batch, f"batch {number} of {len(batches)}"), source.source)
     return {
         "requested": len(unique),
         "already_stored": len(have),
         "fetched": len(missing),
         "efetch_requests": len(batches),
+        "unusable_refetched": list(unusable),
         "source": source.source,
         "source_label": source.label,
     }
+
+
+def discard_unusable(store: RecordStore, pmids: Sequence[str]) -> dict[str, str]:
+    """Find the stored records among `pmids` the parse step could not read, say which and
+    why in the log, and discard them so this run fetches them again; return them."""
+    unusable = store.unusable(pmids)
+    if unusable:
+        named = "; ".join(f"{pmid} ({why})" for pmid, why in list(unusable.items())[:20])
+        more = f"; and {len(unusable) - 20} more" if len(unusable) > 20 else ""
+        log.warning(
+            "record store: %d stored record(s) cannot be parsed and will be fetched again: %s%s",
+            len(unusable),
+            named,
+            more,
+        )
+        store.discard(unusable)
+    return unusable
+
+
+def fetch_batch(source: FetchSource, batch: list[str], which: str) -> list[tuple[str, bytes]]:
+    """One efetch batch as (pmid, XML) pairs fit to store, or a RemoteError naming the batch
+    and why nothing of it is stored. The client checked the answer already (and retried a
+    bad one); it is checked again here because the source may be another (the snapshot)."""
+    try:
+        return efetch_articles(source.efetch(batch), batch)
+    except LivescreenError as exc:
+        raise RemoteError(
+            f"fetch stored nothing of {which} ({len(batch)} PMID(s): {_listed(batch)}): {exc}"
+        ) from None
+
+
+def _listed(pmids: list[str]) -> str:
+    return ", ".join(pmids[:20]) + (f" and {len(pmids) - 20} more" if len(pmids) > 20 else "")
 
 
 def refetch_changed(
@@ -242,9 +317,25 @@ def _check_chunk(
     changed = []
     for start in range(0, len(found), batch_size):
         batch = found[start : start + batch_size]
-        changed += store.replace(split_articles(source.efetch(batch)), source.source)
+        which = f"the change check's batch from PMID {batch[0]}"
+        changed += store.replace(fetch_batch(source, batch, which), source.source)
     store.mark_checked(asked, today)
     return found, changed
+
+
+def check_searched(search: dict, path: str) -> list[str]:
+    """A search file's PMIDs, each checked to be one: a file written before ids were checked
+    at the boundary may hold anything, and an id that is not a PMID would be sent to efetch
+    and carried to every later step."""
+    pmids = list(search.get("pmids") or [])
+    bad = [pmid for pmid in pmids if not is_pmid(pmid)]
+    if bad:
+        raise LivescreenError(
+            f"{path} (keyword {shown_id(search.get('slug'))}) lists {len(bad)} id(s) that are "
+            f"not PMIDs (1 to 9 digits): {', '.join(map(shown_id, bad[:3]))}; delete it and "
+            "run the search again"
+        )
+    return pmids
 
 
 def ensure_complete(pmids: Iterable[str], records: Iterable[dict]) -> Iterator[dict]:
@@ -262,6 +353,19 @@ def ensure_complete(pmids: Iterable[str], records: Iterable[dict]) -> Iterator[d
         )
 
 
+def unreadable_store(store: RecordStore, pmids: Sequence[str], exc: Exception) -> LivescreenError:
+    """The error for a parse that failed on the store: which records are unreadable and how
+    to have them fetched again, rather than the parser's complaint about the whole stream."""
+    unusable = store.unusable(pmids)
+    if not unusable:
+        return LivescreenError(f"the stored records could not be parsed: {exc}")
+    named = "; ".join(f"{pmid} ({why})" for pmid, why in list(unusable.items())[:10])
+    return LivescreenError(
+        f"the record store holds {len(unusable)} record(s) the parser cannot read: {named}; "
+        "run `snakemake --forcerun fetch` and the fetch step fetches them again"
+    )
+
+
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
@@ -270,15 +374,28 @@ def _day(text: str | None) -> dt.date:
     return dt.date.fromisoformat(text) if text else dt.date.min
 
 
-def split_articles(body: bytes) -> Iterator[tuple[str, bytes]]:
-    """(pmid, serialized article element) for each article in an efetch answer."""
-    root = etree.fromstring(body, SAFE_PARSER)
-    for article in root:
-        if article.tag not in ARTICLE_TAGS:
-            continue
-        pmid = article.findtext("MedlineCitation/PMID") or article.findtext("BookDocument/PMID")
-        if pmid:
-            yield pmid.strip(), etree.tostring(article, encoding="UTF-8")
+def record_problem(pmid: str, xml: bytes) -> str | None:
+    """Why a stored record could not be read as `pmid` by the parse step, or None.
+
+    The parse step streams every stored record inside one bare <PubmedArticleSet>, so a
+    record must be one article element on its own (no prolog, no DOCTYPE), well-formed
+    without any DTD, free of entity references (undeclared there), carrying its own PMID.
+    """
+    if not xml.lstrip().startswith(tuple(b"<" + tag.encode() for tag in ARTICLE_TAGS)):
+        return f"it does not start with an article element: {shown_id(xml[:30])}"
+    entities = list(dict.fromkeys(m.decode("utf-8", "replace") for m in ENTITY_REF.findall(xml)))
+    if entities:
+        return f"it holds entity reference(s) {', '.join(map(shown_id, entities[:5]))}"
+    try:
+        article = etree.fromstring(xml, SAFE_PARSER)
+    except etree.XMLSyntaxError as exc:
+        return f"it does not parse: {excerpt_of(str(exc).encode())}"
+    if article.tag not in ARTICLE_TAGS:
+        return f"it is <{shown_id(article.tag)}>, not an article"
+    found = article.findtext("MedlineCitation/PMID") or article.findtext("BookDocument/PMID")
+    if found is None or found.strip() != pmid or not is_pmid(pmid):
+        return f"its PMID element says {shown_id(found)}, not {shown_id(pmid)}"
+    return None
 
 
 class _ChunkReader(io.RawIOBase):

@@ -3,15 +3,19 @@
 esearch returns at most the first 10,000 PubMed IDs of a search. A search with more hits is
 split into publication-date windows, each halved until it fits under the cap, and the IDs of
 all windows are merged; the merged set must equal esearch's Count, or the search fails.
+
+Every id esearch lists is checked to be a PMID where the answer is read
+(`livescreen.eutils.parse_esearch`); when a search fails for good, its error names the
+keyword, so a reviewer knows which of the searches a bad answer stopped.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Protocol
 
-from .errors import LivescreenError
+from .errors import LivescreenError, RemoteError
 from .eutils import PUBMED_RETRIEVAL_CAP, ESearchResult
 
 # Publication dates PubMed holds fall inside this range; a window is [first, last] in days.
@@ -53,10 +57,11 @@ def run_search(
     today: dt.date | None = None,
 ) -> dict:
     """Search once (or window by window) and return the search record written to disk."""
-    first = source.esearch(query, retmax=cap)
+    search = _named(source, slug)
+    first = search(query, retmax=cap)
     windows: list[dict] = []
     ids: list[str] = []
-    for (start, end), result in _windowed(source, query, cap, EARLIEST, LATEST, first):
+    for (start, end), result in _windowed(search, query, cap, EARLIEST, LATEST, first):
         if first.count > cap:
             windows.append({"mindate": _fmt(start), "maxdate": _fmt(end), "count": result.count})
         ids.extend(result.ids)
@@ -80,8 +85,21 @@ def run_search(
     }
 
 
+def _named(source: SearchSource, slug: str) -> Callable[..., ESearchResult]:
+    """`source.esearch`, whose final failure (a bad answer after every retry, a rejected
+    request) names the keyword as well as the request."""
+
+    def search(query: str, **options) -> ESearchResult:
+        try:
+            return source.esearch(query, **options)
+        except RemoteError as exc:
+            raise RemoteError(f"keyword {slug!r}: {exc}") from None
+
+    return search
+
+
 def _windowed(
-    source: SearchSource,
+    search: Callable[..., ESearchResult],
     query: str,
     cap: int,
     first: dt.date,
@@ -93,7 +111,7 @@ def _windowed(
     `result`, when given, is the answer already in hand for the whole window.
     """
     if result is None:
-        result = source.esearch(query, retmax=cap, mindate=_fmt(first), maxdate=_fmt(last))
+        result = search(query, retmax=cap, mindate=_fmt(first), maxdate=_fmt(last))
     if result.count <= cap:
         yield (first, last), result
         return
@@ -103,8 +121,8 @@ def _windowed(
             f"{cap} esearch can return for one query; narrow the query"
         )
     middle = first + (last - first) // 2
-    yield from _windowed(source, query, cap, first, middle)
-    yield from _windowed(source, query, cap, middle + dt.timedelta(days=1), last)
+    yield from _windowed(search, query, cap, first, middle)
+    yield from _windowed(search, query, cap, middle + dt.timedelta(days=1), last)
 
 
 def _fmt(day: dt.date) -> str:

@@ -1,15 +1,19 @@
 """Snakemake rule `fetch`: the union of all searches' PMIDs, each fetched once, into the store;
-then the stored ones PubMed modified since they were fetched or checked, fetched again."""
+then the stored ones PubMed modified since they were fetched or checked, fetched again.
+Stored records the parse step could not read are found first and fetched again too."""
 
 from livescreen.dedup import merge_search_hits
-from livescreen.fetch import RecordStore, fetch_missing, refetch_changed
+from livescreen.fetch import RecordStore, check_searched, fetch_missing, refetch_changed
 from livescreen.logs import logged
 from livescreen.sources import open_source
 from livescreen.tables import read_json, write_json
 
 config = snakemake.config
 with logged(snakemake.log[0]) as log:
-    hits = list(merge_search_hits(read_json(path) for path in snakemake.input))
+    searches = [read_json(path) for path in snakemake.input]
+    for path, search in zip(snakemake.input, searches, strict=True):
+        check_searched(search, path)
+    hits = list(merge_search_hits(searches))
     source = open_source(config)
     store = RecordStore(snakemake.params.store)
     stats = fetch_missing(source, store, hits, config["batch_size"])

@@ -46,7 +46,9 @@ Faults (:meth:`CtgovStandIn.inject`), one per request, in order: ``429``, ``429-
 (with ``Retry-After: 1``), ``500``, ``502``, ``503``, ``html200`` (an HTML page with status
 200), ``truncated`` (the JSON page cut in half), ``no-studies`` (a 200 JSON object without
 ``studies``), ``reset`` (the TCP connection aborted before any answer), ``slow:SECONDS`` (the
-answer delayed), and ``ok`` (served normally: a placeholder so a fault can hit a later page).
+answer delayed), ``bad-nct-id`` (the page's first study carries the ``nctId``
+:data:`BAD_NCT_ID`, a spreadsheet formula: invented, a hostile answer, not one the registry is
+known to send), and ``ok`` (served normally: a placeholder so a fault can hit a later page).
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ try:
 except ModuleNotFoundError:  # imported as a top-level module, with tests/ on sys.path
     import loopback  # type: ignore[no-redef]
 
-__all__ = ["FAULTS", "CtgovStandIn", "RecordedRequest", "StandInQueryError"]
+__all__ = ["BAD_NCT_ID", "FAULTS", "CtgovStandIn", "RecordedRequest", "StandInQueryError"]
 
 STUDIES_PATH = "/api/v2/studies"
 DEFAULT_PAGE_SIZE = 10
@@ -72,7 +74,9 @@ MAX_PAGE_SIZE = 1000
 PAGING_PARAMS = frozenset({"countTotal", "pageSize", "pageToken"})
 _QUEUE = "studies"  # the one fault queue: faults hit GET /api/v2/studies only
 #: Fault names accepted by :meth:`CtgovStandIn.inject` (plus ``"slow:SECONDS"``).
-FAULTS = loopback.COMMON_FAULTS | {"ok", "no-studies"}
+FAULTS = loopback.COMMON_FAULTS | {"ok", "no-studies", "bad-nct-id"}
+#: The ``nctId`` the ``bad-nct-id`` fault serves.
+BAD_NCT_ID = '=HYPERLINK("NCT04077437")'
 
 _JSON = "application/json"
 
@@ -225,6 +229,8 @@ class CtgovStandIn(loopback.LoopbackServer[RecordedRequest]):
             page = json.loads(reply.body)
             page.pop("studies")
             reply.body = json.dumps(page).encode()
+        if fault == "bad-nct-id" and reply.status == 200:
+            reply.body = _with_bad_nct_id(reply.body)
         if fault == "truncated":
             reply.body = reply.body[: len(reply.body) // 2]
         return reply
@@ -275,6 +281,14 @@ class CtgovStandIn(loopback.LoopbackServer[RecordedRequest]):
 
     def _matches(self, params: Mapping[str, str], study: Mapping) -> bool:
         return True if self._match is None else bool(self._match(params, study))
+
+
+def _with_bad_nct_id(body: bytes) -> bytes:
+    """The page with its first study's ``nctId`` replaced by :data:`BAD_NCT_ID`."""
+    page = json.loads(body)
+    if page.get("studies"):
+        page["studies"][0]["protocolSection"]["identificationModule"]["nctId"] = BAD_NCT_ID
+    return json.dumps(page, ensure_ascii=False).encode()
 
 
 def _bad_request(message: str) -> _Reply:

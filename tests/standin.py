@@ -60,6 +60,24 @@ list limited by any date type other than ``mdat`` (not modelled); and the ``fore
 fault, an esearch answer listing one PMID more than matched (for a PMID list, one not
 asked about), with ``Count`` grown to match.
 
+Hostile answers (invented: what a compromised mirror, a proxy or a man in the middle could
+send with status 200; NCBI is not known to send any of them). Each is well-formed XML that a
+client checking only "is it XML, is every PMID there" would accept:
+
+* ``xxe`` (efetch): the prolog declares an external entity,
+  ``<!DOCTYPE PubmedArticleSet [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>``, and every
+  ``<ArticleTitle>`` starts with ``&xxe;``;
+* ``foreign-article`` (efetch): the answer adds an article not asked for, a copy of the
+  lowest-numbered article held that was not asked for, retitled :data:`FORGED_TITLE` (so a
+  client that stores what it is sent overwrites a record it already holds);
+* ``duplicate-article`` (efetch): the first article comes twice, the second copy retitled
+  :data:`FORGED_TITLE`;
+* ``bad-id`` (esearch: one more ``<Id>`` after the others, :data:`BAD_ID`, with ``Count``
+  grown to match; ecitmatch: the first line's result is :data:`BAD_ID`).
+
+:meth:`EutilsStandIn.persist` serves one fault to every request to an endpoint (after any
+queued ones) until :meth:`EutilsStandIn.reset`, so a client's retries meet it too.
+
 ECitMatch (``ecitmatch.cgi``). ``shared/fixtures`` holds no ecitmatch answer (PROVENANCE.md
 lists it as looked for and not found), so this part rests on NCBI's documentation (read through
 copies of the pages published in public repositories), one recording in Biopython's
@@ -134,8 +152,10 @@ except ModuleNotFoundError:  # imported as a top-level module, with tests/ on sy
     import loopback  # type: ignore[no-redef]
 
 __all__ = [
+    "BAD_ID",
     "DEFAULT_MDAT",
     "FAULTS",
+    "FORGED_TITLE",
     "RETRIEVAL_CAP",
     "EutilsStandIn",
     "RecordedRequest",
@@ -155,7 +175,16 @@ RETRIEVAL_CAP = 9999
 EFETCH_MAX_RETMAX = 10000
 
 #: Fault names accepted by :meth:`EutilsStandIn.inject` (plus ``"slow:SECONDS"``).
-FAULTS = loopback.COMMON_FAULTS | {"short", "esearch-error", "efetch-error", "foreign-id"}
+FAULTS = loopback.COMMON_FAULTS | {
+    "short",
+    "esearch-error",
+    "efetch-error",
+    "foreign-id",
+    "xxe",
+    "foreign-article",
+    "duplicate-article",
+    "bad-id",
+}
 #: Faults that only make sense for some endpoints (and so cannot be queued under ``"*"``):
 #: "short" drops efetch's last article or ecitmatch's last line.
 _ENDPOINT_ONLY = {
@@ -163,7 +192,20 @@ _ENDPOINT_ONLY = {
     "esearch-error": ("esearch",),
     "efetch-error": ("efetch",),
     "foreign-id": ("esearch",),
+    "xxe": ("efetch",),
+    "foreign-article": ("efetch",),
+    "duplicate-article": ("efetch",),
+    "bad-id": ("esearch", "ecitmatch"),
 }
+#: The id the ``bad-id`` fault serves: a spreadsheet formula where a PMID belongs.
+BAD_ID = "=HYPERLINK(1)"
+#: The title of the forged copies the ``foreign-article`` and ``duplicate-article`` serve.
+FORGED_TITLE = "Forged title served by the stand-in"
+XXE_PROLOG = (
+    '<?xml version="1.0" ?>\n'
+    '<!DOCTYPE PubmedArticleSet [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n'
+)
+_ARTICLE_TITLE = re.compile(rb"(<ArticleTitle(?:\s[^>]*)?>)(.*?)(</ArticleTitle>)", re.DOTALL)
 #: Every article's modification date until :meth:`EutilsStandIn.update_article` changes it.
 DEFAULT_MDAT = dt.date(2020, 1, 1)
 _UID_TERM = re.compile(r"\s*(\d+)\s*\[(?:uid|pmid)\]\s*", re.IGNORECASE)
@@ -335,6 +377,7 @@ class EutilsStandIn(loopback.LoopbackServer[RecordedRequest]):
         self.strict_cap = strict_cap
         self.enforce_rate_limit = enforce_rate_limit
         self._history: dict[str, list[list[str]]] = {}  # WebEnv -> sets, query_key = index + 1
+        self._persistent: dict[str, str] = {}  # endpoint -> the fault every request gets
 
     # -- test controls ---------------------------------------------------------------------
 
@@ -351,6 +394,18 @@ class EutilsStandIn(loopback.LoopbackServer[RecordedRequest]):
             )
         self._enqueue(endpoint, faults)
 
+    def persist(self, endpoint: str, fault: str) -> None:
+        """Serve ``fault`` to every request to ``endpoint`` ("esearch", "efetch", "ecitmatch"
+        or "*") once its queues are empty, until :meth:`reset`: a fault retries cannot
+        outlast, as from a mirror that always answers the same."""
+        if endpoint not in (*_ENDPOINTS, "*"):
+            raise ValueError(
+                f"endpoint must be 'esearch', 'efetch', 'ecitmatch' or '*', not {endpoint!r}"
+            )
+        self._check_fault(endpoint, fault)
+        with self._lock:
+            self._persistent[endpoint] = fault
+
     def update_article(self, pmid: str, xml: bytes, mdat: dt.date | str) -> None:
         """Change a record upstream: efetch serves ``xml`` for ``pmid`` from now on, and its
         modification date (``datetype=mdat``) becomes ``mdat`` (a date or "YYYY/MM/DD")."""
@@ -366,8 +421,11 @@ class EutilsStandIn(loopback.LoopbackServer[RecordedRequest]):
         return self._pending(endpoint)
 
     def reset(self) -> None:
-        """Forget recorded requests, queued faults and errors (history sessions are kept)."""
+        """Forget recorded requests, queued and persistent faults and errors (history
+        sessions are kept)."""
         super().reset()
+        with self._lock:
+            self._persistent.clear()
 
     def recorded(self, endpoint: str | None = None) -> list[RecordedRequest]:
         """A snapshot of the recorded requests, optionally to one endpoint only."""
@@ -383,6 +441,14 @@ class EutilsStandIn(loopback.LoopbackServer[RecordedRequest]):
         return loopback.max_in_window((r.time for r in self.recorded(endpoint)), window)
 
     # -- request handling ------------------------------------------------------------------
+
+    def _take_fault(self, *queues: str) -> str | None:
+        """A queued fault first; else the persistent fault of the first queue that has one."""
+        fault = super()._take_fault(*queues)
+        if fault is not None:
+            return fault
+        with self._lock:
+            return next((self._persistent[q] for q in queues if q in self._persistent), None)
 
     def _check_fault(self, queue: str, fault: str) -> None:
         super()._check_fault(queue, fault)
@@ -474,11 +540,11 @@ class EutilsStandIn(loopback.LoopbackServer[RecordedRequest]):
                 400, b"POST bodies must be application/x-www-form-urlencoded\n", loopback.TEXT
             )
         if endpoint == "esearch":
-            reply = self._esearch(params, foreign=fault == "foreign-id")
+            reply = self._esearch(params, foreign=fault == "foreign-id", bad_id=fault == "bad-id")
         elif endpoint == "efetch":
-            reply = self._efetch(params, drop_last=fault == "short")
+            reply = self._efetch(params, drop_last=fault == "short", crafted=fault)
         else:
-            reply = self._ecitmatch(params, drop_last=fault == "short")
+            reply = self._ecitmatch(params, drop_last=fault == "short", bad_id=fault == "bad-id")
         if fault == "truncated":
             if endpoint == "ecitmatch":
                 reply.body = _cut_mid_line(reply.body)
@@ -488,7 +554,9 @@ class EutilsStandIn(loopback.LoopbackServer[RecordedRequest]):
 
     # -- esearch ---------------------------------------------------------------------------
 
-    def _esearch(self, params: dict[str, str], *, foreign: bool = False) -> _Reply:
+    def _esearch(
+        self, params: dict[str, str], *, foreign: bool = False, bad_id: bool = False
+    ) -> _Reply:
         retmode = params.get("retmode", "xml").lower()
         if retmode != "xml":
             return _not_xml(retmode)
@@ -523,7 +591,7 @@ class EutilsStandIn(loopback.LoopbackServer[RecordedRequest]):
             return _esearch_error(str(exc))
         if foreign:
             found.append(_not_among([*found, *(uids or [])]))
-        ids = sorted(set(found), key=int, reverse=True)
+        ids = sorted(set(found), key=int, reverse=True) + ([BAD_ID] if bad_id else [])
         if retstart > RETRIEVAL_CAP - 1:
             return _esearch_error(RETSTART_CAP_MESSAGE)
         end = retstart + retmax
@@ -588,7 +656,9 @@ class EutilsStandIn(loopback.LoopbackServer[RecordedRequest]):
 
     # -- efetch ----------------------------------------------------------------------------
 
-    def _efetch(self, params: dict[str, str], *, drop_last: bool) -> _Reply:
+    def _efetch(
+        self, params: dict[str, str], *, drop_last: bool, crafted: str | None = None
+    ) -> _Reply:
         db = params.get("db") or "pubmed"
         if db != "pubmed":
             return _efetch_error(f"Invalid db name specified: {db}")
@@ -618,17 +688,41 @@ class EutilsStandIn(loopback.LoopbackServer[RecordedRequest]):
         found = [self._articles[p] for p in pmids if p in self._articles]
         if drop_last and found:
             found.pop()
+        found = self._hostile(found, pmids, crafted)
         if retmode is None:  # NCBI answers an HTML-wrapped ASN.1 page (fixture pubmed3.html)
             entries = "".join(f"Pubmed-entry ::= {{\n  pmid {p}\n}}\n" for p in pmids)
             page = f"<html><head><title>PmFetch response</title></head><body>\n<pre>\n{entries}"
             return _Reply(200, (page + "</pre>\n</body></html>\n").encode(), loopback.HTML)
-        body = EFETCH_PROLOG.encode() + b"<PubmedArticleSet>\n"
+        prolog = XXE_PROLOG if crafted == "xxe" else EFETCH_PROLOG
+        body = prolog.encode() + b"<PubmedArticleSet>\n"
         body += b"".join(a.strip() for a in found) + b"</PubmedArticleSet>"
         return _Reply(200, body)
 
+    def _hostile(self, found: list[bytes], asked: list[str], fault: str | None) -> list[bytes]:
+        """The articles as the ``xxe``, ``foreign-article`` or ``duplicate-article`` fault
+        serves them (unchanged for any other)."""
+        if fault == "xxe":
+            return [_retitled(a, lambda title: b"&xxe; " + title) for a in found]
+        if fault == "duplicate-article" and found:
+            return [*found, _retitled(found[0], lambda _: FORGED_TITLE.encode())]
+        if fault == "foreign-article":
+            return [*found, self._foreign_article(asked)]
+        return found
+
+    def _foreign_article(self, asked: list[str]) -> bytes:
+        """A forged copy of the lowest-numbered article held that was not asked for."""
+        with self._lock:
+            others = sorted((p for p in self._articles if p not in set(asked)), key=int)
+            article = self._articles[others[0]] if others else None
+        if article is None:
+            raise ValueError("foreign-article needs an article held that was not asked for")
+        return _retitled(article, lambda _: FORGED_TITLE.encode())
+
     # -- ecitmatch -------------------------------------------------------------------------
 
-    def _ecitmatch(self, params: dict[str, str], *, drop_last: bool) -> _Reply:
+    def _ecitmatch(
+        self, params: dict[str, str], *, drop_last: bool, bad_id: bool = False
+    ) -> _Reply:
         db = params.get("db")
         if db != "pubmed":
             return _stand_in_400(f"ecitmatch needs db=pubmed, not {db!r}")
@@ -647,7 +741,8 @@ class EutilsStandIn(loopback.LoopbackServer[RecordedRequest]):
             values = (fields.split("|") + [""] * len(CITMATCH_FIELDS))[: len(CITMATCH_FIELDS)]
             citation = dict(zip(CITMATCH_FIELDS, values, strict=True))
             result = self._citmatch(citation) if self._citmatch is not None else None
-            answers.append("".join(f"{v}|" for v in values) + _citmatch_result(result) + "\n")
+            served = BAD_ID if bad_id and not answers else _citmatch_result(result)
+            answers.append("".join(f"{v}|" for v in values) + served + "\n")
         if drop_last:
             answers.pop()
         return _Reply(200, "".join(answers).encode(), loopback.TEXT)
@@ -703,6 +798,13 @@ def _date_span(text: str) -> tuple[dt.date, dt.date]:
         return dt.date(year, month, day), dt.date(year, month, day)
     except ValueError:
         raise ValueError(f"Invalid date: {text} (use YYYY/MM/DD, YYYY/MM or YYYY)") from None
+
+
+def _retitled(article: bytes, title: Callable[[bytes], bytes]) -> bytes:
+    """``article`` with its first ``<ArticleTitle>`` content replaced by ``title(content)``."""
+    return _ARTICLE_TITLE.sub(
+        lambda m: m.group(1) + title(m.group(2)) + m.group(3), article, count=1
+    )
 
 
 def _not_among(pmids: list[str]) -> str:

@@ -10,11 +10,12 @@ import json
 from pathlib import Path
 
 import pytest
+import requests
 
 from livescreen.ctgov import DEFAULT_CTGOV_URL, CtgovClient, parse_studies_page
 from livescreen.errors import BadResponse, QueryError, RemoteError
 from livescreen.registry import RegistrySnapshot, parse_studies, study_json, study_matches
-from tests.ctgov_standin import CtgovStandIn, StandInQueryError
+from tests.ctgov_standin import BAD_NCT_ID, CtgovStandIn, StandInQueryError
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLED = ROOT / "resources" / "snapshot" / "registered_trials.json"
@@ -250,11 +251,58 @@ PAGE = {"totalCount": 1, "studies": [DECOYS[0]]}
         (b'{"studies": [], "totalCount": "7"}', True, "no totalCount"),
         (b'{"studies": [{"protocolSection": {}}], "totalCount": 1}', True, "study 1 of the page"),
         (b'{"studies": [], "nextPageToken": 5}', False, "not a string"),
+        (
+            json.dumps(
+                {"studies": [{"protocolSection": {"identificationModule": {"nctId": "NCT1"}}}]}
+            ).encode(),
+            False,
+            r"study 1 of the page has nctId 'NCT1', not an NCT id \(NCT and 8 digits\)",
+        ),
+        (
+            json.dumps(
+                {
+                    "studies": [
+                        {"protocolSection": {"identificationModule": {"nctId": "nct01234567"}}}
+                    ]
+                }
+            ).encode(),
+            False,
+            "nctId 'nct01234567', not an NCT id",
+        ),
+        (
+            json.dumps(
+                {
+                    "studies": [
+                        {
+                            "protocolSection": {
+                                "identificationModule": {"nctId": "NCT01234567"},
+                                "referencesModule": {
+                                    "references": [{"pmid": "123"}, {"pmid": "=1+1"}, {"pmid": 7}]
+                                },
+                            }
+                        }
+                    ]
+                }
+            ).encode(),
+            False,
+            r"study NCT01234567 \(study 1 of the page\) lists reference PMID\(s\) '=1\+1', 7, "
+            r"not PMIDs \(1 to 9 digits\)",
+        ),
     ],
 )
 def test_incomplete_pages_are_bad_responses(body, first, message):
     with pytest.raises(BadResponse, match=message):
         parse_studies_page(body, first=first)
+
+
+def test_the_bad_nct_id_fault_serves_a_formula_as_the_first_studys_id(ctgov):
+    def first_id() -> str:
+        page = requests.get(f"{ctgov.base_url}studies", params={"pageSize": "3"}, timeout=5)
+        return nct_ids(page.json()["studies"])[0]
+
+    ctgov.inject("bad-nct-id")
+    assert first_id() == BAD_NCT_ID
+    assert first_id() == "NCT09000001"  # one request only
 
 
 def test_a_good_page_is_read():

@@ -4,8 +4,14 @@ import logging
 
 import pytest
 
-from livescreen.errors import EutilsError, QueryError
-from livescreen.eutils import EutilsClient
+from livescreen.errors import BadResponse, EutilsError, QueryError
+from livescreen.eutils import (
+    EutilsClient,
+    efetch_articles,
+    parse_ecitmatch,
+    parse_esearch,
+    shown_id,
+)
 
 QUERY = '(MDMA[tiab] OR ecstasy[tiab]) AND (PTSD[tiab] OR "posttraumatic stress"[tiab])'
 SOME_PMIDS = ["30371148", "28635375", "38174611", "27118529"]
@@ -170,3 +176,152 @@ def test_change_check_asks_about_at_most_one_chunk():
         EutilsClient().modified_among([str(n) for n in range(1, 5002)], "2026/03/01")
     with pytest.raises(ValueError):
         EutilsClient().modified_among([], "2026/03/01")
+
+
+# -- untrusted answers: ids and efetch bodies checked where they are read -------------------
+
+NCBI_DOCTYPE = (
+    b'<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle, 1st January 2025//EN" '
+    b'"https://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_250101.dtd">'
+)
+
+
+def article(pmid: str, title: str = "A title") -> bytes:
+    return (
+        f'<PubmedArticle><MedlineCitation Status="MEDLINE" Owner="NLM">'
+        f'<PMID Version="1">{pmid}</PMID><Article><ArticleTitle>{title}</ArticleTitle>'
+        f"</Article></MedlineCitation></PubmedArticle>"
+    ).encode()
+
+
+def answer(*articles: bytes, prolog: bytes = NCBI_DOCTYPE) -> bytes:
+    return (
+        b'<?xml version="1.0" ?>\n'
+        + prolog
+        + b"<PubmedArticleSet>"
+        + b"".join(articles)
+        + (b"</PubmedArticleSet>")
+    )
+
+
+def test_an_efetch_answer_is_stored_as_sent_article_by_article():
+    body = answer(article("1"), article("22", "Caf&#233; &amp; tea"))
+    assert efetch_articles(body, ["22", "1"]) == [
+        ("1", article("1")),
+        ("22", article("22", "Caf\u00e9 &amp; tea")),  # stored as UTF-8
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (
+            answer(article("1"), prolog=b"<!DOCTYPE PubmedArticleSet [<!ELEMENT x ANY>]>"),
+            "it carries a DTD internal subset",
+        ),
+        (
+            answer(article("1"), prolog=b'<!DOCTYPE PubmedArticleSet [<!ENTITY % p SYSTEM "x">]>'),
+            "it carries a DTD internal subset declaring entities 'p'",
+        ),
+        (
+            answer(
+                article("1", "&b;"),
+                prolog=b'<!DOCTYPE PubmedArticleSet [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;">]>',
+            ),
+            "declaring entities 'a', 'b'; entity reference '&b;' in PMID(s) 1",
+        ),
+        (answer(article("1", "&foo;")), "entity reference '&foo;' in PMID(s) 1"),
+        (
+            answer(article("1").replace(b'Version="1"', b'Version="&foo;"')),
+            "entity reference(s) '&foo;' outside element text",
+        ),
+        (
+            answer(article("1"), b"<PubmedArticle><MedlineCitation/></PubmedArticle>"),
+            "article 2 has no PMID",
+        ),
+        (answer(article("\u0661\u0662")), "article 1 has PMID '\u0661\u0662', not a PMID"),
+        (answer(article("1"), article("1", "Forged")), "PMID(s) served more than once: 1"),
+        (answer(article("1"), article("99")), "PMID(s) not asked for: 99"),
+        (
+            answer(
+                article("1").replace(b"</MedlineCitation>", b"</MedlineCitation>" + article("2"))
+            ),
+            "the parser refuses PMID 1: <PubmedArticle> sits inside <PubmedArticle>",
+        ),
+    ],
+)
+def test_an_efetch_answer_unfit_to_store_is_a_bad_response(body, reason):
+    with pytest.raises(BadResponse) as caught:
+        efetch_articles(body, ["1"])
+    assert reason in str(caught.value)
+
+
+def esearch_answer(*ids: str, count: str | None = None) -> bytes:
+    listed = "".join(f"<Id>{i}</Id>" for i in ids)
+    return (
+        f"<eSearchResult><Count>{count or len(ids)}</Count><IdList>{listed}</IdList>"
+        "</eSearchResult>"
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            esearch_answer("12", "=HYPERLINK(1)"),
+            "1 id(s) that are not PMIDs (1 to 9 digits): '=HYPERLINK(1)'",
+        ),
+        (esearch_answer("\u00b2"), "not PMIDs (1 to 9 digits): '\u00b2'"),
+        (esearch_answer("12 "), "not PMIDs (1 to 9 digits): '12 '"),
+        (esearch_answer("1234567890"), "'1234567890'"),
+        (esearch_answer("12", count="1e3"), "<Count> is '1e3', not a number"),
+    ],
+)
+def test_an_esearch_id_that_is_not_a_pmid_is_a_bad_response(body, message):
+    with pytest.raises(BadResponse) as caught:
+        parse_esearch(body, "esearch for 'x'")
+    assert str(caught.value).startswith("esearch for 'x': ")
+    assert message in str(caught.value)
+
+
+def ecitmatch_line(result: str) -> bytes:
+    return f"j|2020|1|1|doe j|ref1|{result}\n".encode()
+
+
+@pytest.mark.parametrize(
+    ("result", "status", "candidates"),
+    [
+        ("2014248", "found", []),
+        ("AMBIGUOUS 33057196,32076266", "ambiguous", ["33057196", "32076266"]),
+        ("AMBIGUOUS (5 citations)", "ambiguous", []),
+        ("NOT_FOUND;INVALID_JOURNAL", "not_found", []),
+    ],
+)
+def test_ecitmatch_results_ncbi_gives_are_read(result, status, candidates):
+    (match,) = parse_ecitmatch(ecitmatch_line(result), ["ref1"])
+    assert (match.status, match.candidates) == (status, candidates)
+
+
+@pytest.mark.parametrize(
+    ("result", "message"),
+    [
+        (
+            "=HYPERLINK(1)",
+            "'=HYPERLINK(1)' is neither a PMID (1 to 9 digits), AMBIGUOUS nor NOT_FOUND",
+        ),
+        ("\u00b2", "'\u00b2' is neither a PMID (1 to 9 digits), AMBIGUOUS nor NOT_FOUND"),
+        ("AMBIGUOUS 1,=2", "AMBIGUOUS lists 1 id(s) that are not PMIDs (1 to 9 digits): '=2'"),
+    ],
+)
+def test_an_ecitmatch_result_that_is_no_answer_is_a_bad_response(result, message):
+    with pytest.raises(BadResponse) as caught:
+        parse_ecitmatch(ecitmatch_line(result), ["ref1"])
+    assert str(caught.value) == f"ecitmatch answer for citation 'ref1': {message}"
+
+
+def test_ids_from_servers_are_quoted_safely_and_cut():
+    assert shown_id("=HYPERLINK(1)") == "'=HYPERLINK(1)'"
+    assert shown_id("a\nb") == "'a\\nb'"
+    assert shown_id("9" * 100) == f"'{'9' * 40}'... (100 characters)"
+    assert shown_id(12) == "12" and shown_id(None) == "None"
+    assert len(shown_id({"k": "v" * 100})) == 43

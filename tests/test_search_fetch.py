@@ -5,10 +5,18 @@ import datetime as dt
 
 import pytest
 
-from livescreen.errors import RemoteError
+from livescreen.errors import LivescreenError, RemoteError
 from livescreen.eutils import EutilsClient
-from livescreen.fetch import RecordStore, ensure_complete, fetch_missing, refetch_changed
-from livescreen.pubmed_xml import iter_articles
+from livescreen.fetch import (
+    RecordStore,
+    check_searched,
+    ensure_complete,
+    fetch_missing,
+    record_problem,
+    refetch_changed,
+    unreadable_store,
+)
+from livescreen.pubmed_xml import PubmedXmlError, iter_articles
 from livescreen.search import SearchIncomplete, run_search
 from tests.standin import retracted_version
 
@@ -195,3 +203,51 @@ def test_checks_go_in_chunks_oldest_first(standin, stored, monkeypatch):
     first = standin.recorded("esearch")[0].params
     assert first["mindate"] == (TODAY - dt.timedelta(days=1)).strftime("%Y/%m/%d")
     assert set(first["term"].split(" OR ")) >= {f"{p}[uid]" for p in pmids[:3]}
+
+
+# -- untrusted input at the fetch step's boundary ---------------------------------------------
+
+
+def test_a_search_file_listing_a_non_pmid_is_refused_naming_it():
+    search = {"slug": "openness", "pmids": ["123", "=HYPERLINK(1)"]}
+    with pytest.raises(LivescreenError) as caught:
+        check_searched(search, "results/search/openness.json")
+    assert str(caught.value) == (
+        "results/search/openness.json (keyword 'openness') lists 1 id(s) that are not PMIDs "
+        "(1 to 9 digits): '=HYPERLINK(1)'; delete it and run the search again"
+    )
+    assert check_searched({"slug": "x", "pmids": ["1", "22"]}, "x.json") == ["1", "22"]
+
+
+ARTICLE = (
+    b'<PubmedArticle><MedlineCitation><PMID Version="1">7</PMID></MedlineCitation></PubmedArticle>'
+)
+
+
+@pytest.mark.parametrize(
+    ("pmid", "xml", "problem"),
+    [
+        ("7", ARTICLE, None),
+        ("7", ARTICLE.replace(b"<MedlineCitation>", b"<MedlineCitation>&#233;&amp;"), None),
+        ("7", ARTICLE.replace(b"</PMID>", b"</PMID>&xxe;"), "it holds entity reference(s) '&xxe;'"),
+        ("7", ARTICLE[:40], "it does not parse: "),
+        ("8", ARTICLE, "its PMID element says '7', not '8'"),
+        ("7", b"<html><body>down</body></html>", "it does not start with an article element: "),
+        ("7", b'<?xml version="1.0"?>' + ARTICLE, "it does not start with an article element: "),
+    ],
+)
+def test_a_stored_record_the_parse_step_cannot_read_is_named(pmid, xml, problem):
+    found = record_problem(pmid, xml)
+    assert found is None if problem is None else found.startswith(problem), found
+
+
+def test_a_parse_failing_on_the_store_names_the_records_and_the_way_out(tmp_path):
+    store = RecordStore(tmp_path / "store")
+    store.put([("7", ARTICLE), ("8", ARTICLE.replace(b"</PMID>", b"</PMID>&xxe;"))], "pubmed")
+    with pytest.raises(PubmedXmlError) as caught, store.open_xml(["7", "8"]) as xml:
+        list(iter_articles(xml))
+    assert str(unreadable_store(store, ["7", "8"], caught.value)) == (
+        "the record store holds 1 record(s) the parser cannot read: 8 (it holds entity "
+        "reference(s) '&xxe;'); run `snakemake --forcerun fetch` and the fetch step fetches "
+        "them again"
+    )

@@ -22,7 +22,9 @@ from lxml import etree
 
 try:
     from tests.standin import (
+        BAD_ID,
         DEFAULT_MDAT,
+        FORGED_TITLE,
         RETRIEVAL_CAP,
         EutilsStandIn,
         RecordedRequest,
@@ -31,7 +33,9 @@ try:
     )
 except ModuleNotFoundError:  # pytest's default rootdir-less import puts tests/ on sys.path
     from standin import (  # type: ignore[no-redef]
+        BAD_ID,
         DEFAULT_MDAT,
+        FORGED_TITLE,
         RETRIEVAL_CAP,
         EutilsStandIn,
         RecordedRequest,
@@ -773,6 +777,64 @@ def test_in_band_backend_errors(eutils: EutilsStandIn) -> None:
     assert pmids_of(fetched) == []
 
 
+# -- hostile answers: well-formed XML a trusting client would store ------------------------
+
+
+def titles_of(response: requests.Response) -> list[str]:
+    return etree.fromstring(response.content).xpath("//ArticleTitle/text()")
+
+
+def test_xxe_declares_an_external_entity_and_uses_it_in_every_title(eutils: EutilsStandIn) -> None:
+    eutils.inject("efetch", "xxe")
+    response = efetch(eutils, id="101,205")
+    assert response.status_code == 200
+    assert b'<!DOCTYPE PubmedArticleSet [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>' in (
+        response.content
+    )
+    assert response.content.count(b"<ArticleTitle>&xxe; Title ") == 2
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    root = etree.fromstring(response.content, parser)  # well-formed: the entity is declared
+    assert [e.text for e in root.iter(etree.Entity)] == ["&xxe;", "&xxe;"]
+    assert root.xpath("//PMID/text()") == ["101", "205"]
+    assert b"&xxe;" not in efetch(eutils, id="101,205").content  # one request only
+
+
+def test_foreign_article_adds_a_forged_copy_of_one_not_asked_for(eutils: EutilsStandIn) -> None:
+    eutils.inject("efetch", "foreign-article")
+    response = efetch(eutils, id="205,303")
+    assert pmids_of(response) == ["205", "303", "99"]  # 99: the lowest PMID not asked for
+    assert titles_of(response) == ["Title 205", "Title 303", FORGED_TITLE]
+
+
+def test_duplicate_article_serves_the_first_twice_the_copy_forged(eutils: EutilsStandIn) -> None:
+    eutils.inject("efetch", "duplicate-article")
+    response = efetch(eutils, id="205,303")
+    assert pmids_of(response) == ["205", "303", "205"]
+    assert titles_of(response) == ["Title 205", "Title 303", FORGED_TITLE]
+
+
+def test_bad_id_lists_a_formula_where_a_pmid_belongs(eutils: EutilsStandIn) -> None:
+    eutils.inject("esearch", "bad-id")
+    response = esearch(eutils, term="x")
+    assert ids_of(response) == ["1000", "303", "205", "101", "99", BAD_ID]
+    assert entrez_read(response)["Count"] == "6"
+    eutils.inject("ecitmatch", "bad-id")
+    response = ecitmatch(eutils, PNAS, "science|1987|235|182|palmenberg ac|Art2|")
+    assert lines_of(response) == [PNAS + BAD_ID, "science|1987|235|182|palmenberg ac|Art2|3026048"]
+
+
+def test_a_persistent_fault_outlasts_retries_until_reset(eutils: EutilsStandIn) -> None:
+    eutils.persist("efetch", "xxe")
+    eutils.inject("efetch", "500")  # queued faults come first
+    assert [efetch(eutils, id="101").status_code for _ in range(2)] == [500, 200]
+    assert [r.fault for r in eutils.requests] == ["500", "xxe"]
+    assert b"&xxe;" in efetch(eutils, id="101").content
+    with pytest.raises(ValueError):
+        eutils.persist("esearch", "xxe")
+    eutils.reset()
+    assert b"&xxe;" not in efetch(eutils, id="101").content
+
+
 def test_faults_are_consumed_in_order_endpoint_queue_first(eutils: EutilsStandIn) -> None:
     eutils.inject("*", "503", "502")
     eutils.inject("efetch", "500")
@@ -793,6 +855,11 @@ def test_inject_rejects_what_it_cannot_serve(eutils: EutilsStandIn) -> None:
         ("ecitmatch", "esearch-error"),
         ("ecitmatch", "efetch-error"),
         ("*", "short"),
+        ("esearch", "xxe"),
+        ("ecitmatch", "foreign-article"),
+        ("*", "duplicate-article"),
+        ("efetch", "bad-id"),
+        ("*", "bad-id"),
     ]:
         with pytest.raises(ValueError):
             eutils.inject(endpoint, fault)
