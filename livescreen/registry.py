@@ -27,7 +27,8 @@ Public API
 Field choices (API v2 names in brackets)
 ----------------------------------------
 * ``title`` is the official title [officialTitle], else the brief title [briefTitle];
-  ``brief_title`` keeps the brief one.
+  ``brief_title`` keeps the brief one; ``acronym`` [acronym]; ``allocation``
+  [designInfo.allocation]: RANDOMIZED, NON_RANDOMIZED or NA.
 * ``status`` [overallStatus]; ``phase`` joins [phases] with ``/`` (``PHASE2/PHASE3``;
   ``NA`` for "not applicable"; None when the study has no phase, as observational studies).
 * ``start_date`` [startDateStruct]; ``completion_date`` is the *study* completion date
@@ -93,6 +94,7 @@ REGISTRATION_KEYS = (
     "title",
     "brief_title",
     "acronym",
+    "allocation",
     "status",
     "phase",
     "study_type",
@@ -174,6 +176,7 @@ def parse_study(study: Mapping) -> dict:
         "title": _text(ident.get("officialTitle")) or brief_title,
         "brief_title": brief_title,
         "acronym": _text(ident.get("acronym")),
+        "allocation": _text(_module(design, "designInfo").get("allocation")),
         "status": _text(status.get("overallStatus")),
         "phase": "/".join(phases) or None,
         "study_type": _text(design.get("studyType")),
@@ -329,6 +332,7 @@ def study_json(item: Mapping) -> dict:
     enrollment_type = "ESTIMATED" if item.get("enrollment_note") == "estimated" else None
     design = _drop_empty(
         phases=[p for p in str(item.get("phase") or "").split("/") if p],
+        designInfo=_drop_empty(allocation=item.get("allocation")),
         enrollmentInfo=_drop_empty(count=item.get("enrollment"), type=enrollment_type)
         if item.get("enrollment") is not None
         else None,

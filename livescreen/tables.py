@@ -79,6 +79,10 @@ def registration_rows(
         pmids = [*registration.get("linked_pmids", []), *(reported_in or {}).get(nct_id, [])]
         row = {column: registration.get(column) for column in REGISTRATION_COLUMNS}
         row.update(
+            # a registration without an official or brief title goes by its acronym
+            title=registration.get("title")
+            or registration.get("brief_title")
+            or registration.get("acronym"),
             arms=arm_summary(registration),
             linked_pmids=list(dict.fromkeys(pmids)),
             registry_url=registration.get("url") or REGISTRY_URL.format(nct_id=nct_id),

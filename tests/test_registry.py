@@ -480,3 +480,17 @@ def test_background_references_are_not_publications_of_the_trial():
     ]
     everything = link_publications([registration], [record], include_background=True)
     assert [x["pmid"] for x in everything] == ["111", "222", "333"]
+
+
+def test_allocation_and_acronym_come_from_real_registrations(shared):
+    folder = shared / "fixtures" / "ctgov" / "aact"
+    parsed = {
+        r["nct_id"]: r
+        for r in (
+            parse_study(json.loads(p.read_text(encoding="utf-8"))) for p in folder.glob("*.json")
+        )
+    }
+    assert parsed["NCT03630471"]["allocation"] == "RANDOMIZED"
+    assert parsed["NCT03630471"]["acronym"] == "PRIDE"
+    assert parsed["NCT04207047"]["allocation"] == "NON_RANDOMIZED"
+    assert parsed["NCT03475563"]["allocation"] is None  # observational: no allocation
