@@ -13,8 +13,13 @@ pool is exercised too. It owns everything that does not depend on the service im
   unexpected exceptions inside the stand-in (:attr:`~LoopbackServer.errors`);
 * named fault queues, their validation, and the faults served the same way everywhere:
   ``reset`` (the TCP connection aborted, RST, before any answer), ``slow:SECONDS`` (the answer
-  delayed), ``500``/``502``/``503``/``html200`` (the subclass's HTML pages) and a rate limit;
-* sending a reply, an exception while answering becoming HTTP 500.
+  delayed), ``drip:SECONDS`` (the headers at once, then the body one byte every SECONDS),
+  ``drip-head:SECONDS`` (the status line, then the headers one byte every SECONDS),
+  ``redirect:STATUS:URL`` (a 301/302/303/307/308 to URL instead of the answer),
+  ``500``/``502``/``503``/``html200`` (the subclass's HTML pages) and a rate limit;
+* sending a reply, an exception while answering becoming HTTP 500;
+* :class:`PlainServer`, a stand-in for no service at all: it records every request and
+  answers ``ok``, for tests of the HTTP client itself (deadlines, redirects, rate limits).
 
 A subclass sets :attr:`~LoopbackServer.name`, :attr:`~LoopbackServer.base_path`,
 :attr:`~LoopbackServer.known_faults`, :attr:`~LoopbackServer.status_pages` and
@@ -26,6 +31,7 @@ is invented, is told in each stand-in's docstring.
 
 from __future__ import annotations
 
+import re
 import socket
 import struct
 import sys
@@ -45,6 +51,7 @@ __all__ = [
     "TEXT",
     "Handler",
     "LoopbackServer",
+    "PlainServer",
     "Reply",
     "max_in_window",
     "merge_params",
@@ -55,7 +62,8 @@ TEXT = "text/plain; charset=UTF-8"
 #: Fault names every stand-in accepts, meaning the same thing in each: ``429`` (rate limited),
 #: ``429-retry-after`` (with ``Retry-After: 1``), ``500``, ``502`` and ``503`` (an HTML error
 #: page), ``html200`` (an HTML page with status 200), ``truncated`` (the body cut short) and
-#: ``reset`` (the TCP connection aborted before any answer). ``slow:SECONDS`` is accepted too.
+#: ``reset`` (the TCP connection aborted before any answer). ``slow:SECONDS``,
+#: ``drip:SECONDS``, ``drip-head:SECONDS`` and ``redirect:STATUS:URL`` are accepted too.
 COMMON_FAULTS = frozenset(
     {"429", "429-retry-after", "500", "502", "503", "html200", "truncated", "reset"}
 )
@@ -241,16 +249,16 @@ class LoopbackServer(Generic[R]):
 
     def _check_fault(self, queue: str, fault: str) -> None:
         """Raise ValueError unless ``fault`` may be queued on ``queue``."""
-        if fault.startswith("slow:"):
-            try:
-                seconds = float(fault.split(":", 1)[1])
-            except ValueError:
-                seconds = -1.0
-            if not seconds >= 0:
-                raise ValueError(f"bad fault {fault!r}: want 'slow:SECONDS'")
+        kind = fault.split(":", 1)[0]
+        if kind in _TIMED_FAULTS:
+            if _seconds_of(fault) < 0:
+                raise ValueError(f"bad fault {fault!r}: want '{kind}:SECONDS'")
+        elif kind == "redirect":
+            if not _REDIRECT.fullmatch(fault):
+                raise ValueError(f"bad fault {fault!r}: want 'redirect:STATUS:URL', STATUS 30x")
         elif fault not in self.known_faults:
             known = sorted(self.known_faults)
-            raise ValueError(f"unknown fault {fault!r}; known: {known} and 'slow:SECONDS'")
+            raise ValueError(f"unknown fault {fault!r}; known: {known} and {_PATTERNS}")
 
     def _enqueue(self, queue: str, faults: Iterable[str]) -> None:
         """Check every fault, then append them all to ``queue``."""
@@ -306,25 +314,55 @@ class LoopbackServer(Generic[R]):
             _reset_connection(handler)
             return
         if fault is not None and fault.startswith("slow:"):
-            self._stopping.wait(float(fault.split(":", 1)[1]))
+            self._stopping.wait(_seconds_of(fault))
         if over_limit and fault in (None, "ok"):
             record.fault = fault = "rate-limit"
-        try:
-            reply = answer(fault)
-        except Exception:
-            self.errors.append(traceback.format_exc())
-            message = f"stand-in error: see {type(self).__name__}.errors\n"
-            reply = Reply(500, message.encode(), TEXT)
+        reply = _redirect_reply(fault) or self._answer_safely(answer, fault)
         for name, value in (headers or {}).items():
             reply.headers.setdefault(name, value)
         record.status = reply.status
+        self._send(handler, reply, fault)
+
+    def _send(self, handler: Handler, reply: Reply, fault: str | None) -> None:
+        """Send ``reply`` whole, or dripping its head or body for a ``drip`` fault."""
         handler.send_response(reply.status)
         handler.send_header("Content-Type", reply.content_type)
         handler.send_header("Content-Length", str(len(reply.body)))
         for name, value in reply.headers.items():
             handler.send_header(name, value)
+        kind, _, seconds = (fault or "").partition(":")
+        if kind == "drip-head":
+            head = _buffered_head(handler)
+            self._drip(handler, head + reply.body, float(seconds), start=head.index(b"\r\n") + 2)
+            return
         handler.end_headers()
-        handler.wfile.write(reply.body)
+        if kind == "drip":
+            self._drip(handler, reply.body, float(seconds))
+        else:
+            handler.wfile.write(reply.body)
+
+    def _answer_safely(self, answer: Callable[[str | None], Reply], fault: str | None) -> Reply:
+        """``answer(fault)``; an exception in it kept in :attr:`errors` and answered 500."""
+        try:
+            return answer(fault)
+        except Exception:
+            self.errors.append(traceback.format_exc())
+            message = f"stand-in error: see {type(self).__name__}.errors\n"
+            return Reply(500, message.encode(), TEXT)
+
+    def _drip(self, handler: Handler, data: bytes, seconds: float, start: int = 0) -> None:
+        """Send ``data[:start]`` at once, then a byte every ``seconds`` until the client leaves.
+
+        Every byte comes well within any per-read timeout, so only a deadline on the whole
+        request ends it. A client that gives up makes the next write fail (an OSError the
+        server ignores); :meth:`stop` ends the drip too.
+        """
+        handler.close_connection = True
+        handler.wfile.write(data[:start])
+        for offset in range(start, len(data)):
+            if self._stopping.wait(seconds):
+                return
+            handler.wfile.write(data[offset : offset + 1])
 
     def _page_fault(self, fault: str | None) -> Reply | None:
         """The reply to a ``500``, ``502``, ``503`` or ``html200`` fault; None for any other."""
@@ -333,6 +371,64 @@ class LoopbackServer(Generic[R]):
         if fault == "html200":
             return Reply(200, self.html200_page, HTML)
         return None
+
+
+# -- a stand-in for no service in particular ------------------------------------------------
+
+
+@dataclass
+class PlainRequest:
+    """One request :class:`PlainServer` received, recorded on arrival."""
+
+    time: float  # time.monotonic() when the request line and headers had arrived
+    method: str
+    path: str
+    body: bytes
+    headers: dict[str, str]
+    fault: str | None = None
+    status: int | None = None
+
+
+class PlainServer(LoopbackServer[PlainRequest]):
+    """Records every request (method, path, body, headers) and answers ``body``, status 200.
+
+    Faults go on the one queue ``"*"`` (:meth:`inject`); besides the patterned ones
+    (``slow:``, ``drip:``, ``drip-head:``, ``redirect:``) it knows ``reset``, ``500``, ``502``,
+    ``503`` and ``html200``, served as invented, minimal pages.
+    """
+
+    name = "plain-standin"
+    known_faults = frozenset({"reset", "500", "502", "503", "html200"})
+    status_pages = {
+        status: f"<html><body><h1>{status}</h1></body></html>\n".encode()
+        for status in (500, 502, 503)
+    }
+    html200_page = b"<html><body><h1>Maintenance</h1></body></html>\n"
+
+    def __init__(self, body: bytes = b"ok\n", host: str = "127.0.0.1", port: int = 0) -> None:
+        super().__init__(host, port, queues=["*"])
+        self.body = body
+
+    def inject(self, *faults: str) -> None:
+        """Serve these faults to the next requests, one each, in order."""
+        self._enqueue("*", faults)
+
+    def _handle(self, handler: Handler, method: str) -> None:
+        length = int(handler.headers.get("Content-Length") or 0)
+        record = PlainRequest(
+            time=handler.arrival,
+            method=method,
+            path=handler.path,
+            body=handler.rfile.read(length) if length > 0 else b"",
+            headers=dict(handler.headers.items()),
+            fault=self._take_fault("*"),
+        )
+        with self._lock:
+            self.requests.append(record)
+        self._serve(handler, record, self._answer)
+
+    def _answer(self, fault: str | None) -> Reply:
+        return self._page_fault(fault) or Reply(200, self.body, TEXT)
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -355,6 +451,39 @@ def max_in_window(times: Iterable[float], window: float) -> int:
             start += 1
         best = max(best, end - start + 1)
     return best
+
+
+_TIMED_FAULTS = frozenset({"slow", "drip", "drip-head"})
+_PATTERNS = "'slow:SECONDS', 'drip:SECONDS', 'drip-head:SECONDS', 'redirect:STATUS:URL'"
+_REDIRECT = re.compile(r"redirect:(301|302|303|307|308):(\S+)")
+
+
+def _seconds_of(fault: str) -> float:
+    """The SECONDS of a ``kind:SECONDS`` fault; -1 when it is not a number."""
+    try:
+        seconds = float(fault.split(":", 1)[1])
+    except (IndexError, ValueError):
+        return -1.0
+    return seconds if seconds >= 0 else -1.0
+
+
+def _redirect_reply(fault: str | None) -> Reply | None:
+    """The reply to a ``redirect:STATUS:URL`` fault (Location: URL, no body); else None."""
+    match = _REDIRECT.fullmatch(fault or "")
+    if match is None:
+        return None
+    return Reply(int(match[1]), b"", TEXT, {"Location": match[2]})
+
+
+def _buffered_head(handler: Handler) -> bytes:
+    """The status line and headers ``send_response``/``send_header`` buffered, taken unsent.
+
+    ``BaseHTTPRequestHandler`` keeps them in ``_headers_buffer`` until ``end_headers``; a
+    ``drip-head`` fault sends them itself, a byte at a time.
+    """
+    head = b"".join(handler._headers_buffer) + b"\r\n"
+    handler._headers_buffer = []
+    return head
 
 
 def _reset_connection(handler: Handler) -> None:
