@@ -69,7 +69,7 @@ def read_jsonl_paused_gc(path: Path) -> list[dict]:
     super-linear at 100k records (JSON records hold no cycles)."""
     import gc
 
-    from livescreen.tables import read_jsonl
+    from livescreen.files import read_jsonl
 
     enabled = gc.isenabled()
     gc.disable()
@@ -87,18 +87,12 @@ def child(size: int, workdir: Path, workbook: bool, streaming: bool = False) -> 
     from livescreen.config import load_config
     from livescreen.dedup import match_essay_references, merge_search_hits
     from livescreen.fetch import ensure_complete
+    from livescreen.files import read_jsonl, write_csv, write_jsonl
     from livescreen.pubmed_xml import iter_articles
     from livescreen.references import read_reference_list
     from livescreen.resolve import resolve_references
     from livescreen.snapshot import Snapshot
-    from livescreen.tables import (
-        SCREENING_COLUMNS,
-        mechanism_rows,
-        read_jsonl,
-        screening_rows,
-        write_csv,
-        write_jsonl,
-    )
+    from livescreen.tables import SCREENING_COLUMNS, mechanism_rows, screening_rows
 
     root = _common.ROOT
     config = load_config(root / "config.yaml")

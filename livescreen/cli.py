@@ -2,6 +2,9 @@
 
 livescreen evaluate [--config config.yaml] [--data FILE ...]   the classifier's figures
 livescreen prisma COUNTS.csv FLOW.svg FLOW.png                 redraw a completed PRISMA
+livescreen simulate DATA [--seeds N] [--label-column COL] [--compare asreview]
+                                                               replay a labelled review with
+                                                               the ranking model (and ASReview)
 """
 
 from __future__ import annotations
@@ -17,12 +20,22 @@ def _evaluate(argv: list[str]) -> int:
 
 
 def _prisma(argv: list[str]) -> int:
-    from .prisma import main
+    from .prisma_diagram import main
 
     return main(argv)
 
 
-COMMANDS: dict[str, Callable[[list[str]], int]] = {"evaluate": _evaluate, "prisma": _prisma}
+def _simulate(argv: list[str]) -> int:
+    from .prioritise.simulate import main
+
+    return main(argv)
+
+
+COMMANDS: dict[str, Callable[[list[str]], int]] = {
+    "evaluate": _evaluate,
+    "prisma": _prisma,
+    "simulate": _simulate,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

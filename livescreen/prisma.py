@@ -77,14 +77,13 @@ from __future__ import annotations
 import csv
 import io
 import shutil
-import sys
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import LivescreenError
-from .tables import LIST_SEPARATOR, atomic_path, read_json, write_csv
+from .files import LIST_SEPARATOR, atomic_path, read_json, write_csv
 
 COUNT_COLUMNS = ["data", "node", "box", "boxtext", "n", "note"]
 KEYWORD_COLUMNS = [
@@ -731,49 +730,3 @@ def archive(run_folder: str | Path, paths: Iterable[str | Path]) -> Path:
         with atomic_path(folder / Path(path).name) as tmp:
             shutil.copyfile(path, tmp)
     return folder
-
-
-# the rule's outputs, by name (rules/prisma.smk), and their names in the run's archive
-OUTPUTS = ("counts", "by_keyword", "svg", "png", "update_counts", "update_svg", "update_png")
-
-
-def write_prisma(
-    searches: Sequence[Mapping],
-    registry: Mapping,
-    screening: Screening,
-    outputs: Mapping[str, str | Path],
-) -> tuple[list[dict], list[dict], Path]:
-    """Everything the `prisma` rule writes: the review so far (`counts`, `svg`, `png`), this
-    update (`update_counts`, `update_svg`, `update_png`), `by_keyword`, and all of them
-    copied into the run's folder. Returns (review rows, update rows, the archive folder)."""
-    from .prisma_diagram import flow_diagram
-
-    missing = [name for name in OUTPUTS if name not in outputs]
-    if missing:
-        raise PrismaCountError(f"no output path for {', '.join(missing)}")
-    review = review_counts(searches, registry, screening)
-    update = update_counts(searches, registry, screening)
-    write_counts(outputs["counts"], review)
-    write_counts(outputs["update_counts"], update)
-    write_csv(outputs["by_keyword"], keyword_counts(searches, registry), KEYWORD_COLUMNS)
-    flow_diagram(review, outputs["svg"], outputs["png"])
-    flow_diagram(update, outputs["update_svg"], outputs["update_png"])
-    folder = archive(screening.run_folder, [outputs[name] for name in OUTPUTS])
-    return review, update, folder
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """`livescreen prisma counts.csv flow.svg flow.png`: redraw the diagram from a
-    counts.csv (or update_counts.csv) the reviewers completed."""
-    from .prisma_diagram import flow_diagram  # drawing imports matplotlib: only when drawing
-
-    args = list(sys.argv[1:] if argv is None else argv)
-    if len(args) != 3:
-        print("usage: livescreen prisma counts.csv flow.svg flow.png", file=sys.stderr)
-        return 2
-    flow_diagram(read_counts(args[0]), args[1], args[2])
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

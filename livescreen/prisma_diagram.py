@@ -18,12 +18,28 @@ says why.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+import sys
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .prisma import DETAIL, REVIEW, TEMPLATE, UPDATE, parse_specific
-from .tables import atomic_path
+from .files import atomic_path, write_csv
+from .prisma import (
+    DETAIL,
+    KEYWORD_COLUMNS,
+    REVIEW,
+    TEMPLATE,
+    UPDATE,
+    PrismaCountError,
+    Screening,
+    archive,
+    keyword_counts,
+    parse_specific,
+    read_counts,
+    review_counts,
+    update_counts,
+    write_counts,
+)
 
 FONT = "DejaVu Sans"  # matplotlib's bundled default: the same output on every machine
 FONT_SIZE = 8.5  # points
@@ -503,3 +519,45 @@ def diagram_figure(counts: Iterable[Mapping]):
             )
 
     return figure
+
+
+# the rule's outputs, by name (rules/prisma.smk), and their names in the run's archive
+OUTPUTS = ("counts", "by_keyword", "svg", "png", "update_counts", "update_svg", "update_png")
+
+
+def write_prisma(
+    searches: Sequence[Mapping],
+    registry: Mapping,
+    screening: Screening,
+    outputs: Mapping[str, str | Path],
+) -> tuple[list[dict], list[dict], Path]:
+    """Everything the `prisma` rule writes: the review so far (`counts`, `svg`, `png`), this
+    update (`update_counts`, `update_svg`, `update_png`), `by_keyword`, and all of them
+    copied into the run's folder. Returns (review rows, update rows, the archive folder)."""
+    missing = [name for name in OUTPUTS if name not in outputs]
+    if missing:
+        raise PrismaCountError(f"no output path for {', '.join(missing)}")
+    review = review_counts(searches, registry, screening)
+    update = update_counts(searches, registry, screening)
+    write_counts(outputs["counts"], review)
+    write_counts(outputs["update_counts"], update)
+    write_csv(outputs["by_keyword"], keyword_counts(searches, registry), KEYWORD_COLUMNS)
+    flow_diagram(review, outputs["svg"], outputs["png"])
+    flow_diagram(update, outputs["update_svg"], outputs["update_png"])
+    folder = archive(screening.run_folder, [outputs[name] for name in OUTPUTS])
+    return review, update, folder
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`livescreen prisma counts.csv flow.svg flow.png`: redraw the diagram from a
+    counts.csv (or update_counts.csv) the reviewers completed."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) != 3:
+        print("usage: livescreen prisma counts.csv flow.svg flow.png", file=sys.stderr)
+        return 2
+    flow_diagram(read_counts(args[0]), args[1], args[2])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -54,7 +54,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch, Rectangle  # noqa: E402
 
-from .tables import LIST_SEPARATOR, atomic_path, read_json  # noqa: E402
+from .files import LIST_SEPARATOR, atomic_path, read_json  # noqa: E402
 
 SOFTWARE = ("livescreen", "snakemake", "requests", "lxml", "rapidfuzz", "tenacity")
 SCREENING_KEYS = ("run", "run_folder", "publications", "essay_matches", "highlighted")

@@ -117,9 +117,10 @@ from typing import Any
 
 import rispy
 
+from .files import LIST_SEPARATOR, atomic_path
 from .registry import arm_summary
 from .snapshot import SUMMARY_LABEL
-from .tables import LIST_SEPARATOR, PUBMED_URL, REGISTRY_URL, atomic_path
+from .tables import PUBMED_URL, REGISTRY_URL
 
 RIS_ENCODING = "utf-8-sig"
 LIVESCREEN_TAG = "livescreen"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from .tables import LIST_SEPARATOR, atomic_path, write_csv
+from .files import LIST_SEPARATOR, atomic_path, write_csv
 from .updates import CHANGE_COLUMNS
 
 COUNT_COLUMNS = ["source", "keyword", "count", "retrieved", "new_this_run", "run_date", "query"]

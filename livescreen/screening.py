@@ -48,20 +48,15 @@ from .dual_screening import (
     screening_conflicts,
 )
 from .fetch import RecordStore
+from .files import iter_jsonl, read_json, read_jsonl, write_csv, write_json, write_jsonl
 from .runs import write_run
 from .tables import (
     absent_rows,
     highlighted_rows,
-    iter_jsonl,
     mechanism_rows,
-    read_json,
-    read_jsonl,
     registration_rows,
     screening_rows,
     with_review,
-    write_csv,
-    write_json,
-    write_jsonl,
 )
 from .updates import compare, observation, read_seen, write_seen
 from .views import (

@@ -8,14 +8,7 @@ to a temporary name and renamed into place, so a crash never leaves half a table
 
 from __future__ import annotations
 
-import csv
-import gc
-import json
-import os
-import tempfile
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Iterable, Mapping
 
 from .columns import (  # noqa: F401  (re-exported: the tables' columns)
     HIGHLIGHT_COLUMNS,
@@ -24,12 +17,11 @@ from .columns import (  # noqa: F401  (re-exported: the tables' columns)
     SEARCH_LOG_COLUMNS,
 )
 from .decisions import DECISION_COLUMNS, Decision
+from .files import LIST_SEPARATOR, cell
 from .registry import arm_summary
-from .views import neutralise
 
 PUBMED_URL = "https://pubmed.ncbi.nlm.nih.gov/{pmid}/"
 REGISTRY_URL = "https://clinicaltrials.gov/study/{nct_id}"
-LIST_SEPARATOR = "; "
 
 
 def screening_rows(
@@ -188,76 +180,3 @@ def search_log_rows(searches: Iterable[dict]) -> list[dict]:
         }
         for search in searches
     ]
-
-
-def write_csv(path: str | Path, rows: Iterable[Mapping], columns: list[str]) -> None:
-    """Every cell quoted: a spreadsheet that splits on `;` or tabs as well as `,` (as
-    LibreOffice's import does on a fresh profile, and Excel in `;` locales) keeps list
-    cells such as `authors` ("A B; C D") in one cell."""
-    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.DictWriter(
-            handle, fieldnames=columns, lineterminator="\r\n", quoting=csv.QUOTE_ALL
-        )
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({c: neutralise(cell(row.get(c))) for c in columns})
-
-
-def write_jsonl(path: str | Path, items: Iterable[Mapping]) -> None:
-    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as handle:
-        for item in items:
-            handle.write(json.dumps(item, ensure_ascii=False) + "\n")
-
-
-def iter_jsonl(path: str | Path) -> Iterator[dict]:
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                yield json.loads(line)
-
-
-def read_jsonl(path: str | Path) -> list[dict]:
-    """All items at once; the garbage collector is paused while loading, as building 100k
-    small dicts otherwise triggers collections whose cost grows with the heap."""
-    gc.disable()
-    try:
-        return list(iter_jsonl(path))
-    finally:
-        gc.enable()
-
-
-def write_json(path: str | Path, data) -> None:
-    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, ensure_ascii=False, indent=1)
-
-
-def read_json(path: str | Path):
-    with open(path, encoding="utf-8") as handle:
-        return json.load(handle)
-
-
-@contextmanager
-def atomic_path(path: str | Path):
-    """Yield a temporary path beside `path`; rename it into place only on success."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    os.close(fd)
-    try:
-        yield tmp
-        os.chmod(tmp, 0o644)  # mkstemp makes owner-only files; tables are for sharing
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def cell(value) -> str:
-    """A value as table text: None blank, booleans true/false, lists joined."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list | tuple):
-        return LIST_SEPARATOR.join(str(v) for v in value)
-    return str(value)

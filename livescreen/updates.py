@@ -16,7 +16,7 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
-from .tables import atomic_path
+from .files import atomic_path
 
 SEEN_COLUMNS = [
     "record_id",

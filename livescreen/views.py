@@ -54,8 +54,12 @@ from .decisions import (
     reconcile,
     repair_store,
     store_entry,
+    store_fingerprint,
+    store_lock,
 )
+from .files import cell, neutralise, unneutralise, write_csv
 from .spreadsheet import read_csv_table
+from .updates import seen_ids
 
 LEDGER_FILE = "written.json"
 WORKBOOK_FILE = "screening.xlsx"
@@ -68,7 +72,6 @@ TABLE_FILES = (
 MECHANISM_FOLDER = "by_mechanism"
 REVIEWERS_FOLDER = "reviewers"  # dual screening: reviewers/<name>/ holds one reviewer's views
 TMP_SUFFIX = ".livescreen-tmp"
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 MAX_CELL_CHARS = 32767
 _PMID = re.compile(r"[0-9]{1,9}")
 _NCT = re.compile(r"NCT[0-9]{8}")
@@ -89,17 +92,6 @@ class Harvest:
 
 
 # -- cells ----------------------------------------------------------------------------------
-
-
-def neutralise(value: str) -> str:
-    """Prefix a cell a spreadsheet would read as a formula, so it shows as text."""
-    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
-
-
-def unneutralise(text: str) -> str:
-    """Undo `neutralise` exactly: one apostrophe before a formula character goes, any other
-    apostrophe ('t Hooft) stays."""
-    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_PREFIXES) else text
 
 
 def row_record_id(row: Mapping[str, str]) -> str:
@@ -384,8 +376,6 @@ def write_views(
     """Write every table and workbook (`workbook_sheets`: the sheets of screening.xlsx, or
     workbook name -> its sheets) so that a stop at any point leaves each file either as it
     was or as new, both recorded in the ledger (see the module docstring)."""
-    from .tables import cell, write_csv
-
     screening = Path(screening)
     staged: dict[str, tuple[Path, dict]] = {}
     try:
@@ -453,9 +443,6 @@ def start_up_harvest(screening: str | Path, decisions: str | Path, outputs: Iter
     them), and return the store's fingerprint — the screening step's parameter, so it reruns
     exactly when the store changed. When a view the ledger lists is missing, `outputs` (the
     screening step's declared outputs) are removed, so the step rebuilds the views."""
-    from .decisions import store_fingerprint, store_lock
-    from .updates import seen_ids
-
     screening, decisions = Path(screening), Path(decisions)
     with store_lock(decisions):
         harvest(screening, decisions, dt.datetime.now(dt.UTC), seen_ids(decisions / "seen.csv"))

@@ -35,7 +35,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 # One error class for every decision file, CSV or workbook (decisions.py imports only errors).
 from .decisions import DecisionFileError
-from .tables import atomic_path
+from .files import atomic_path
 
 DEFAULT_DECISIONS = ["include", "exclude", "maybe"]
 # A sheet whose first column is one of these keeps it in view when scrolling sideways.

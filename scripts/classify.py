@@ -4,8 +4,8 @@ Records stream through one at a time, so memory stays flat however many there ar
 """
 
 from livescreen.classify import classify, load_vocabulary
+from livescreen.files import iter_jsonl, write_jsonl
 from livescreen.logs import logged
-from livescreen.tables import iter_jsonl, write_jsonl
 
 params = snakemake.params
 with logged(snakemake.log[0]) as log:

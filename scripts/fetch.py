@@ -4,9 +4,9 @@ Stored records the parse step could not read are found first and fetched again t
 
 from livescreen.dedup import merge_search_hits
 from livescreen.fetch import RecordStore, check_searched, fetch_missing, refetch_changed
+from livescreen.files import read_json, write_json
 from livescreen.logs import logged
 from livescreen.sources import open_source
-from livescreen.tables import read_json, write_json
 
 config = snakemake.config
 with logged(snakemake.log[0]) as log:

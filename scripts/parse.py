@@ -1,9 +1,9 @@
 """Snakemake rule `parse`: stored PubMed XML of the fetched PMIDs -> results/data/records.jsonl."""
 
 from livescreen.fetch import RecordStore, ensure_complete, unreadable_store
+from livescreen.files import read_json, write_jsonl
 from livescreen.logs import logged
 from livescreen.pubmed_xml import PubmedXmlError, iter_articles
-from livescreen.tables import read_json, write_jsonl
 
 with logged(snakemake.log[0]) as log:
     pmids = read_json(snakemake.input[0])["pmids"]

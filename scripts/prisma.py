@@ -8,9 +8,10 @@ screening.json carries the decision store's current decisions, and changes whene
 do, so Snakemake reruns this rule by itself after screening.
 """
 
+from livescreen.files import read_json
 from livescreen.logs import logged
-from livescreen.prisma import read_screening, write_prisma
-from livescreen.tables import read_json
+from livescreen.prisma import read_screening
+from livescreen.prisma_diagram import write_prisma
 
 with logged(snakemake.log[0]) as log:
     searches = [read_json(path) for path in snakemake.input.searches]

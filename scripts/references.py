@@ -2,11 +2,11 @@
 
 from collections import Counter
 
+from livescreen.files import write_csv, write_json
 from livescreen.logs import logged
 from livescreen.references import REFERENCE_COLUMNS, read_reference_list
 from livescreen.resolve import RESOLUTION_COLUMNS, resolve_references
 from livescreen.sources import open_source
-from livescreen.tables import write_csv, write_json
 
 with logged(snakemake.log[0]) as log:
     references = read_reference_list(snakemake.input[0])

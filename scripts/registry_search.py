@@ -2,9 +2,9 @@
 
 import datetime as dt
 
+from livescreen.files import write_json
 from livescreen.logs import logged
 from livescreen.registry import open_registry
-from livescreen.tables import write_json
 
 with logged(snakemake.log[0]) as log:
     registry = open_registry(snakemake.config)

@@ -5,8 +5,8 @@ screening.json."""
 from pathlib import Path
 
 from livescreen import report
+from livescreen.files import iter_jsonl, read_json
 from livescreen.logs import logged
-from livescreen.tables import iter_jsonl, read_json
 
 inputs, params, outputs = snakemake.input, snakemake.params, snakemake.output
 with logged(snakemake.log[0]) as log:

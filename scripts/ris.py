@@ -5,9 +5,9 @@ step's machine-readable output (never the CSVs reviewers edit); the bibliographi
 the classification come from the classified records and registrations.
 """
 
+from livescreen.files import read_json, read_jsonl
 from livescreen.logs import logged
 from livescreen.ris import highlighted_entries, screening_rows, to_screen_entries, write_ris
-from livescreen.tables import read_json, read_jsonl
 
 inputs, outputs = snakemake.input, snakemake.output
 

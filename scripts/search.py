@@ -1,9 +1,9 @@
 """Snakemake rule `search`: one keyword's PubMed search -> results/search/{keyword}.json."""
 
+from livescreen.files import write_json
 from livescreen.logs import logged
 from livescreen.search import run_search
 from livescreen.sources import open_source
-from livescreen.tables import write_json
 
 config = snakemake.config
 with logged(snakemake.log[0]) as log:

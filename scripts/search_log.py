@@ -1,7 +1,8 @@
 """Snakemake rule `search_log`: every keyword's search record -> results/search_log.csv."""
 
+from livescreen.files import read_json, write_csv
 from livescreen.logs import logged
-from livescreen.tables import SEARCH_LOG_COLUMNS, read_json, search_log_rows, write_csv
+from livescreen.tables import SEARCH_LOG_COLUMNS, search_log_rows
 
 with logged(snakemake.log[0]) as log:
     searches = [read_json(path) for path in snakemake.input]

@@ -24,24 +24,21 @@ from livescreen.decisions import (
     open_conflicts,
     read_store,
 )
+from livescreen.files import write_json
 from livescreen.prisma import (
     COUNT_COLUMNS,
     KEYWORD_COLUMNS,
-    OUTPUTS,
     TEMPLATE,
     PrismaCountError,
     Screening,
     keyword_counts,
-    main,
     read_counts,
     read_screening,
     review_counts,
     update_counts,
     write_counts,
-    write_prisma,
 )
-from livescreen.prisma_diagram import diagram_figure, flow_diagram
-from livescreen.tables import write_json
+from livescreen.prisma_diagram import OUTPUTS, diagram_figure, flow_diagram, main, write_prisma
 
 RUN_1 = "2026-01-05T06:00:00Z"
 RUN_2 = "2026-01-12T06:00:00Z"

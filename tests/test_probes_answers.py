@@ -18,10 +18,10 @@ from livescreen.dedup import merge_search_hits
 from livescreen.errors import RemoteError
 from livescreen.eutils import SAFE_PARSER, EutilsClient
 from livescreen.fetch import RecordStore, fetch_missing, refetch_changed
+from livescreen.files import read_json
 from livescreen.http import excerpt_of
 from livescreen.pubmed_xml import iter_articles
 from livescreen.search import full_query, run_search
-from livescreen.tables import read_json
 from tests.ctgov_standin import BAD_NCT_ID
 from tests.standin import BAD_ID, FORGED_TITLE, retracted_version
 from tests.test_workflow import (

@@ -17,6 +17,7 @@ import xml.etree.ElementTree as ET
 import pytest
 import rispy
 
+from livescreen.files import read_json, write_json
 from livescreen.ris import (
     RisError,
     highlighted_entries,
@@ -29,7 +30,7 @@ from livescreen.ris import (
     write_ris,
 )
 from livescreen.snapshot import SUMMARY_LABEL
-from livescreen.tables import HIGHLIGHT_COLUMNS, SCREENING_COLUMNS, read_json, write_json
+from livescreen.tables import HIGHLIGHT_COLUMNS, SCREENING_COLUMNS
 
 CLASSIFIED = {
     "design": "rct",

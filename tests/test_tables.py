@@ -5,7 +5,8 @@ import subprocess
 import openpyxl
 import pytest
 
-from livescreen.tables import neutralise, screening_rows, write_csv
+from livescreen.files import neutralise, write_csv
+from livescreen.tables import screening_rows
 
 
 @pytest.mark.parametrize("value", ['=HYPERLINK("x")', "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"])

@@ -10,8 +10,8 @@ from contextlib import closing
 
 import pytest
 
+from livescreen.files import read_json
 from livescreen.snapshot import article_xml
-from livescreen.tables import read_json
 from tests.conftest import ROOT
 from tests.standin import DEFAULT_MDAT, retracted_version
 from tests.test_workflow import copy_project, csv_rows, live, snakemake

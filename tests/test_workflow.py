@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from livescreen.tables import read_json
+from livescreen.files import read_json
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.workflow

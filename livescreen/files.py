@@ -1,0 +1,107 @@
+"""Files livescreen writes and reads back: atomic writes, JSON and JSONL, and the CSV writer
+with its cell rules.
+
+CSV files are UTF-8 with a byte-order mark (so Excel detects the encoding), RFC 4180 quoting
+with CRLF line ends and every cell quoted, and cells that a spreadsheet would run as a formula
+neutralised with a leading apostrophe (OWASP CSV injection guidance). Every file is written
+to a temporary name and renamed into place, so a crash never leaves half a file. (Reviewers'
+CSVs are read back by `livescreen.spreadsheet`.)
+"""
+
+from __future__ import annotations
+
+import csv
+import gc
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+LIST_SEPARATOR = "; "
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: str) -> str:
+    """Prefix a cell a spreadsheet would read as a formula, so it shows as text."""
+    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+
+
+def unneutralise(text: str) -> str:
+    """Undo `neutralise` exactly: one apostrophe before a formula character goes, any other
+    apostrophe ('t Hooft) stays."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_PREFIXES) else text
+
+
+def write_csv(path: str | Path, rows: Iterable[Mapping], columns: list[str]) -> None:
+    """Every cell quoted: a spreadsheet that splits on `;` or tabs as well as `,` (as
+    LibreOffice's import does on a fresh profile, and Excel in `;` locales) keeps list
+    cells such as `authors` ("A B; C D") in one cell."""
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.DictWriter(
+            handle, fieldnames=columns, lineterminator="\r\n", quoting=csv.QUOTE_ALL
+        )
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({c: neutralise(cell(row.get(c))) for c in columns})
+
+
+def write_jsonl(path: str | Path, items: Iterable[Mapping]) -> None:
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as handle:
+        for item in items:
+            handle.write(json.dumps(item, ensure_ascii=False) + "\n")
+
+
+def iter_jsonl(path: str | Path) -> Iterator[dict]:
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                yield json.loads(line)
+
+
+def read_jsonl(path: str | Path) -> list[dict]:
+    """All items at once; the garbage collector is paused while loading, as building 100k
+    small dicts otherwise triggers collections whose cost grows with the heap."""
+    gc.disable()
+    try:
+        return list(iter_jsonl(path))
+    finally:
+        gc.enable()
+
+
+def write_json(path: str | Path, data) -> None:
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, ensure_ascii=False, indent=1)
+
+
+def read_json(path: str | Path):
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+@contextmanager
+def atomic_path(path: str | Path):
+    """Yield a temporary path beside `path`; rename it into place only on success."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    os.close(fd)
+    try:
+        yield tmp
+        os.chmod(tmp, 0o644)  # mkstemp makes owner-only files; tables are for sharing
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def cell(value) -> str:
+    """A value as table text: None blank, booleans true/false, lists joined."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return LIST_SEPARATOR.join(str(v) for v in value)
+    return str(value)
