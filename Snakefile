@@ -22,6 +22,15 @@ include: "rules/prisma.smk"
 include: "rules/report.smk"
 
 
+# The network rules run where the workflow was started, never as cluster jobs: the rate
+# limit is counted per API key and address, so more nodes would only break it.
+localrules:
+    search,
+    fetch,
+    registry_search,
+    references,
+
+
 onsuccess:
     print(success_lines())
 

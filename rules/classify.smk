@@ -7,8 +7,13 @@ rule classify:
         "logs/classify.log",
     conda:
         "../envs/livescreen.yaml"
+    threads: 2
     params:
-        essay_date=config["essay_date"],
-        vocabulary=config.get("vocabulary", {}),
+        # everything besides a record that decides its classification (a change reclassifies)
+        settings={
+            "essay_date": config["essay_date"],
+            "vocabulary": config.get("vocabulary", {}),
+        },
+        cache="results/data/classify_cache.sqlite",
     script:
         "../scripts/classify.py"

@@ -1,23 +1,21 @@
-"""Snakemake rule `classify`: every parsed record with its design, comparator and highlight.
+"""Snakemake rule `classify`: every parsed record with its design, comparator and highlight,
+on the rule's threads, reusing the classifications of unchanged records
+(livescreen/classification.py)."""
 
-Records stream through one at a time, so memory stays flat however many there are.
-"""
-
-from livescreen.classify import classify, load_vocabulary
-from livescreen.files import iter_jsonl, write_jsonl
+from livescreen.classification import classify_file
 from livescreen.logs import logged
 
 params = snakemake.params
 with logged(snakemake.log[0]) as log:
-    vocabulary = load_vocabulary({"vocabulary": params.vocabulary})
-    counts = {"records": 0, "highlighted": 0}
-
-    def classified():
-        for record in iter_jsonl(snakemake.input[0]):
-            record.update(classify(record, vocabulary, params.essay_date))
-            counts["records"] += 1
-            counts["highlighted"] += record["highlight"]
-            yield record
-
-    write_jsonl(snakemake.output[0], classified())
-    log.info("classified %(records)d records; %(highlighted)d highlighted", counts)
+    counts = classify_file(
+        snakemake.input[0],
+        snakemake.output[0],
+        dict(params.settings),
+        threads=snakemake.threads,
+        cache=params.cache,
+    )
+    log.info(
+        "classified %(records)d records (%(classified)d classified now, %(from_cache)d "
+        "unchanged from the cache); %(highlighted)d highlighted",
+        counts,
+    )

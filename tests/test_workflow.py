@@ -29,6 +29,7 @@ PROJECT_FILES = [
     "envs",
     "resources",
     "report",
+    "profiles",
 ]
 BATCH = 5
 

@@ -1,0 +1,53 @@
+"""The classify step: parallel and cached runs give exactly the serial classification."""
+
+import json
+
+from livescreen.classification import ClassificationCache, classify_file
+
+SETTINGS = {"essay_date": "2021-09-03", "vocabulary": {}}
+
+
+def records_file(tmp_path, snapshot, copies=3):
+    """The bundled snapshot's parsed records, each repeated under new PMIDs."""
+    records = [
+        dict(record, pmid=f"{record['pmid']}{n}")
+        for n in range(copies)
+        for record in snapshot.records
+    ]
+    path = tmp_path / "records.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path, len(records)
+
+
+def lines(path):
+    return path.read_text(encoding="utf-8").splitlines()
+
+
+def test_two_processes_and_the_cache_give_the_serial_output_in_order(tmp_path, snapshot):
+    source, n = records_file(tmp_path, snapshot)
+    serial, parallel, cached = (
+        tmp_path / "serial.jsonl",
+        tmp_path / "par.jsonl",
+        tmp_path / "c.jsonl",
+    )
+    classify_file(source, serial, SETTINGS, threads=1)
+    first = classify_file(source, parallel, SETTINGS, threads=2, cache=tmp_path / "cache.sqlite")
+    again = classify_file(source, cached, SETTINGS, threads=2, cache=tmp_path / "cache.sqlite")
+    assert lines(serial) == lines(parallel) == lines(cached)
+    assert first["records"] == again["records"] == n
+    unique = len({line for line in lines(source)})
+    assert (first["classified"], again["classified"], again["from_cache"]) == (unique, 0, n)
+
+
+def test_changed_settings_or_records_are_classified_again(tmp_path, snapshot):
+    source, n = records_file(tmp_path, snapshot, copies=1)
+    cache = tmp_path / "cache.sqlite"
+    classify_file(source, tmp_path / "a.jsonl", SETTINGS, cache=cache)
+    later = {**SETTINGS, "essay_date": "2023-01-01"}
+    assert classify_file(source, tmp_path / "b.jsonl", later, cache=cache)["from_cache"] == 0
+    records = [json.loads(line) for line in lines(source)]
+    records[0]["title"] = records[0]["title"] + " (corrected)"
+    source.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    counts = classify_file(source, tmp_path / "c.jsonl", later, cache=cache)
+    assert (counts["classified"], counts["from_cache"]) == (1, n - 1)
+    assert ClassificationCache(cache).get(["missing"]) == {}
