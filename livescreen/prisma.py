@@ -730,3 +730,15 @@ def archive(run_folder: str | Path, paths: Iterable[str | Path]) -> Path:
         with atomic_path(folder / Path(path).name) as tmp:
             shutil.copyfile(path, tmp)
     return folder
+
+
+def log_line(view: str, run: str, rows: Iterable[Mapping]) -> str:
+    """One line for the rule's log: the figures a reviewer checks first."""
+    n = {row["data"]: row["n"] for row in rows}
+    return (
+        f"{view} (run {run}): identified {n['database_results']} + {n['register_results']}, "
+        f"duplicates {n['duplicates']}, essay matches {n['excluded_other']}, screened "
+        f"{n['records_screened']}, excluded {n['records_excluded']}, passed screening "
+        f"{n['livescreen_passed_screening']}, awaiting a decision "
+        f"{n['livescreen_awaiting_decision']}"
+    )

@@ -54,7 +54,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch, Rectangle  # noqa: E402
 
-from .files import LIST_SEPARATOR, atomic_path, read_json  # noqa: E402
+from .files import LIST_SEPARATOR, atomic_path, iter_jsonl, read_json  # noqa: E402
 
 SOFTWARE = ("livescreen", "snakemake", "requests", "lxml", "rapidfuzz", "tenacity")
 SCREENING_KEYS = ("run", "run_folder", "publications", "essay_matches", "highlighted")
@@ -446,3 +446,29 @@ def _days(year: int) -> int:
 
 def _split(cell) -> list[str]:
     return [part.strip() for part in str(cell or "").split(LIST_SEPARATOR) if part.strip()]
+
+
+def write_pages(
+    inputs, outputs, *, keywords: list[str], essay_date: str, summary_name: str, config: dict
+) -> str:
+    """The `report_pages` rule: every page from screening.json and the search records;
+    returns the log line. `inputs`/`outputs` are the rule's named files."""
+    screening = read_screening(inputs.screening)
+    searches = [read_json(path) for path in inputs.searches]
+    documentation = search_documentation(
+        searches, read_json(inputs.registry), read_json(inputs.references), config
+    )
+    write_html(outputs.search_documentation, page("Search", documentation))
+    essay = screening["essay_matches"]
+    years = record_years(iter_jsonl(inputs.records), [row["pmid"] for row in essay])
+    counts = year_counts(screening["publications"], essay, searches, years)
+    records_per_year(counts, keywords, essay_date, outputs.per_year_svg, outputs.per_year_png)
+    highlighted = screening["highlighted"]
+    write_html(outputs.highlighted, page("Highlighted trials", highlighted_table(highlighted)))
+    summary = Path(screening["run_folder"]) / summary_name
+    text = summary.read_text(encoding="utf-8")
+    prisma = Path(inputs.prisma_flow).read_bytes()
+    body = landing_body(text, highlighted, prisma)
+    write_html(outputs.run_summary, page(f"Run {screening['run']}", body))
+    write_html(outputs.landing, landing(text, highlighted, prisma))
+    return f"report pages written from {summary}; {len(highlighted)} highlighted rows"

@@ -618,3 +618,31 @@ def _true(value: Any) -> bool:
 
 def _without_empty(entry: dict) -> dict:
     return {key: value for key, value in entry.items() if value not in ("", [], None)}
+
+
+def write_exports(
+    records: dict[str, dict],
+    registrations: dict[str, dict],
+    screening: dict,
+    to_screen_path,
+    highlighted_path,
+) -> list[str]:
+    """The `ris` rule: to_screen.ris and highlighted_trials.ris from screening.json's rows
+    and the classified records; returns a log line per file."""
+    to_screen, highlighted = screening_rows(screening)
+    known = set(records) | set(registrations)
+    lines = []
+    for path, rows, entries in (
+        (to_screen_path, to_screen, to_screen_entries(to_screen, records)),
+        (highlighted_path, highlighted, highlighted_entries(highlighted, records, registrations)),
+    ):
+        write_ris(path, entries)
+        ids = [
+            r.get("trial_id") if r.get("record_type") == "registration" else r["pmid"] for r in rows
+        ]
+        missing = sum(record_id not in known for record_id in ids)
+        lines.append(
+            f"{path}: {len(entries)} entries ({missing} from the table row alone: no longer "
+            "in the data)"
+        )
+    return lines

@@ -82,6 +82,20 @@ class Inputs:
     references: str
     registry: str
 
+    @classmethod
+    def of_rule(cls, named) -> Inputs:
+        """From the rule's named inputs (rules/tables.smk)."""
+        return cls(**{name: getattr(named, name) for name in cls.__dataclass_fields__})
+
+
+def summary_line(result: dict) -> str:
+    """The step's log line."""
+    return (
+        "to_screen {to_screen}, registered {registered}, highlighted {highlighted}, essay "
+        "matches {essay_matches}, decisions recorded {decisions_recorded}; run folder "
+        "{run_folder}"
+    ).format(**result)
+
 
 def build(
     inputs: Inputs,

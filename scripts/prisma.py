@@ -10,7 +10,7 @@ do, so Snakemake reruns this rule by itself after screening.
 
 from livescreen.files import read_json
 from livescreen.logs import logged
-from livescreen.prisma import read_screening
+from livescreen.prisma import log_line, read_screening
 from livescreen.prisma_diagram import write_prisma
 
 with logged(snakemake.log[0]) as log:
@@ -19,20 +19,6 @@ with logged(snakemake.log[0]) as log:
     screening = read_screening(snakemake.input.screening)
     outputs = dict(snakemake.output.items())  # by name, as rules/prisma.smk names them
     review, update, folder = write_prisma(searches, registry, screening, outputs)
-    for name, rows in (("update", update), ("review so far", review)):
-        n = {row["data"]: row["n"] for row in rows}
-        log.info(
-            "%s (run %s): identified %s + %s, duplicates %s, essay matches %s, screened %s, "
-            "excluded %s, passed screening %s, awaiting a decision %s",
-            name,
-            screening.run,
-            n["database_results"],
-            n["register_results"],
-            n["duplicates"],
-            n["excluded_other"],
-            n["records_screened"],
-            n["records_excluded"],
-            n["livescreen_passed_screening"],
-            n["livescreen_awaiting_decision"],
-        )
+    for view, rows in (("update", update), ("review so far", review)):
+        log.info(log_line(view, screening.run, rows))
     log.info("archived in %s", folder)

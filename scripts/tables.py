@@ -4,18 +4,12 @@ screening tables, workbook and run folder rebuilt from it (livescreen/screening.
 from pathlib import Path
 
 from livescreen.logs import logged
-from livescreen.screening import Inputs, build, write_outputs
+from livescreen.screening import Inputs, build, summary_line, write_outputs
 
-inputs, params, output = snakemake.input, snakemake.params, snakemake.output
+params, output = snakemake.params, snakemake.output
 with logged(snakemake.log[0]) as log:
     result = build(
-        Inputs(
-            inputs.records,
-            inputs.registrations,
-            list(inputs.searches),
-            inputs.references,
-            inputs.registry,
-        ),
+        Inputs.of_rule(snakemake.input),
         screening=Path(output.manifest).parent,
         decisions=Path(params.decisions),
         runs=Path(params.runs),
@@ -28,9 +22,4 @@ with logged(snakemake.log[0]) as log:
         log=log,
     )
     write_outputs(result, output.screening, output.manifest)
-    log.info(
-        "to_screen %(to_screen)d, registered %(registered)d, highlighted %(highlighted)d, "
-        "essay matches %(essay_matches)d, decisions recorded %(decisions_recorded)d; "
-        "run folder %(run_folder)s",
-        result,
-    )
+    log.info(summary_line(result))
