@@ -25,7 +25,8 @@ MEDLINE = SHARED / "fixtures" / "medline"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-# The prolog efetch sends today (tests/standin.py copies it from NCBI); Biopython ships this DTD.
+# The prolog efetch sends today (tests/support/standin.py copies it from NCBI); Biopython
+# ships this DTD.
 PROLOG = (
     b'<?xml version="1.0" ?>\n'
     b'<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle, 1st January 2025//EN" '

@@ -1,6 +1,6 @@
 """Requests and wall-time benchmark: real `snakemake --cores N` runs of the workflow, in a
-temporary copy of the project, against the loopback E-utilities stand-in (tests/standin.py)
-and the ClinicalTrials.gov stand-in (tests/ctgov_standin.py), counting requests at the
+temporary copy of the project, against the loopback E-utilities stand-in (tests/support/standin.py)
+and the ClinicalTrials.gov stand-in (tests/support/ctgov_standin.py), counting requests at the
 servers.
 
 For each setting (without / with NCBI_API_KEY, --cores 1 / --cores 4), in a fresh copy with
@@ -90,8 +90,8 @@ class Servers:
         from livescreen.registry import study_json, study_matches
         from livescreen.search import full_query
         from livescreen.snapshot import Snapshot
-        from tests.ctgov_standin import CtgovStandIn
-        from tests.standin import EutilsStandIn
+        from tests.support.ctgov_standin import CtgovStandIn
+        from tests.support.standin import EutilsStandIn
 
         config = load_config(ROOT / "config.yaml")
         self.snapshot = Snapshot(ROOT / config["snapshot"])

@@ -44,7 +44,7 @@ def snapshot():
 def standin(snapshot):
     """A loopback E-utilities server answering from the snapshot's records."""
     from livescreen.errors import QueryError
-    from tests.standin import EutilsStandIn, StandInQueryError
+    from tests.support.standin import EutilsStandIn, StandInQueryError
 
     def search(term, mindate, maxdate):
         try:
@@ -68,7 +68,7 @@ def ctgov_standin():
     import json
 
     from livescreen.registry import study_json, study_matches
-    from tests.ctgov_standin import CtgovStandIn
+    from tests.support.ctgov_standin import CtgovStandIn
 
     bundled = ROOT / "resources" / "snapshot" / "registered_trials.json"
     studies = [study_json(item) for item in json.loads(bundled.read_text(encoding="utf-8"))]

@@ -15,7 +15,7 @@ import requests
 from livescreen.ctgov import DEFAULT_CTGOV_URL, CtgovClient, parse_studies_page
 from livescreen.errors import BadResponse, QueryError, RemoteError
 from livescreen.registry import RegistrySnapshot, parse_studies, study_json, study_matches
-from tests.ctgov_standin import BAD_NCT_ID, CtgovStandIn, StandInQueryError
+from tests.support.ctgov_standin import BAD_NCT_ID, CtgovStandIn, StandInQueryError
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLED = ROOT / "resources" / "snapshot" / "registered_trials.json"

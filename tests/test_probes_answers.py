@@ -22,8 +22,8 @@ from livescreen.files import read_json
 from livescreen.http import excerpt_of
 from livescreen.pubmed_xml import iter_articles
 from livescreen.search import full_query, run_search
-from tests.ctgov_standin import BAD_NCT_ID
-from tests.standin import BAD_ID, FORGED_TITLE, retracted_version
+from tests.support.ctgov_standin import BAD_NCT_ID
+from tests.support.standin import BAD_ID, FORGED_TITLE, retracted_version
 from tests.test_workflow import (
     BATCH,
     copy_project,

@@ -10,7 +10,7 @@ import pytest
 
 from livescreen.errors import RemoteError
 from livescreen.http import PoliteClient
-from tests.loopback import PlainServer
+from tests.support.loopback import PlainServer
 
 KEY = "0123456789abcdef0123456789abcdef0123"
 TIMEOUT = 1.0

@@ -14,7 +14,7 @@ import pytest
 
 from livescreen.http import PoliteClient
 from livescreen.ratelimit import SharedRateLimiter, UnsafeRateFile, default_lock_dir
-from tests.loopback import PlainServer, max_in_window
+from tests.support.loopback import PlainServer, max_in_window
 
 ELSEWHERE = "or set LIVESCREEN_RATE_DIR to a directory only you can write"
 

@@ -18,7 +18,7 @@ from livescreen.fetch import (
 )
 from livescreen.pubmed_xml import PubmedXmlError, iter_articles
 from livescreen.search import SearchIncomplete, run_search
-from tests.standin import retracted_version
+from tests.support.standin import retracted_version
 
 QUERY = '(MDMA[tiab] OR ecstasy[tiab]) AND (PTSD[tiab] OR "posttraumatic stress"[tiab])'
 

@@ -21,7 +21,7 @@ from Bio import Entrez
 from lxml import etree
 
 try:
-    from tests.standin import (
+    from tests.support.standin import (
         BAD_ID,
         DEFAULT_MDAT,
         FORGED_TITLE,

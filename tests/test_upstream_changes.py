@@ -13,7 +13,7 @@ import pytest
 from livescreen.files import read_json
 from livescreen.snapshot import article_xml
 from tests.conftest import ROOT
-from tests.standin import DEFAULT_MDAT, retracted_version
+from tests.support.standin import DEFAULT_MDAT, retracted_version
 from tests.test_workflow import copy_project, csv_rows, live, snakemake
 
 pytestmark = pytest.mark.workflow

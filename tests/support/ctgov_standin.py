@@ -10,9 +10,9 @@ Tests start it so the real HTTP stack (requests, urllib3, sockets) is exercised 
 
 It serves ``GET /api/v2/studies``; every other path is a 404 and every other method a 405. It
 binds to 127.0.0.1 and runs ``http.server.ThreadingHTTPServer`` in a daemon thread, one thread
-per connection, HTTP/1.1 with keep-alive, like ``tests/standin.py`` (the E-utilities stand-in),
-whose fault names it shares where they mean the same thing; the server, the request record and
-those faults live in ``tests/loopback.py``.
+per connection, HTTP/1.1 with keep-alive, like ``tests/support/standin.py`` (the E-utilities
+stand-in), whose fault names it shares where they mean the same thing; the server, the
+request record and those faults live in ``tests/support/loopback.py``.
 
 What is copied from ClinicalTrials.gov, and from where:
 
@@ -60,10 +60,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-try:
-    import tests.loopback as loopback
-except ModuleNotFoundError:  # imported as a top-level module, with tests/ on sys.path
-    import loopback  # type: ignore[no-redef]
+from tests.support import loopback
 
 __all__ = ["BAD_NCT_ID", "FAULTS", "CtgovStandIn", "RecordedRequest", "StandInQueryError"]
 

@@ -1,9 +1,10 @@
 """What the loopback stand-ins share: a threaded HTTP/1.1 server on 127.0.0.1, with faults.
 
-``tests/standin.py`` (NCBI E-utilities) and ``tests/ctgov_standin.py`` (ClinicalTrials.gov API
-v2) subclass :class:`LoopbackServer`, which runs ``http.server.ThreadingHTTPServer`` in a daemon
-thread, one thread per connection, speaking HTTP/1.1 with keep-alive so a client's connection
-pool is exercised too. It owns everything that does not depend on the service imitated:
+``tests/support/standin.py`` (NCBI E-utilities) and ``tests/support/ctgov_standin.py``
+(ClinicalTrials.gov API v2) subclass :class:`LoopbackServer`, which runs
+``http.server.ThreadingHTTPServer`` in a daemon thread, one thread per connection, speaking
+HTTP/1.1 with keep-alive so a client's connection pool is exercised too. It owns everything that
+does not depend on the service imitated:
 
 * the lifecycle: :meth:`~LoopbackServer.start`, :meth:`~LoopbackServer.stop` (which also wakes
   handler threads idling on keep-alive connections and requests delayed by a ``slow`` fault),

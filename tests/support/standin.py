@@ -14,7 +14,7 @@ body); everything else is a 404 (``ecitmatch.fcgi`` too: NCBI documents ``.cgi``
 127.0.0.1 and runs ``http.server.ThreadingHTTPServer`` in a daemon thread, one thread per
 connection, speaking HTTP/1.1 with keep-alive as NCBI does, so a client's connection pool is
 exercised too. That server, the request record and the faults that mean the same thing here as
-in ``tests/ctgov_standin.py`` live in ``tests/loopback.py``.
+in ``tests/support/ctgov_standin.py`` live in ``tests/support/loopback.py``.
 
 What is copied from NCBI, and from where (the fixtures are under ``shared/fixtures/ncbi``):
 
@@ -146,10 +146,7 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlsplit
 from xml.sax.saxutils import escape
 
-try:
-    import tests.loopback as loopback
-except ModuleNotFoundError:  # imported as a top-level module, with tests/ on sys.path
-    import loopback  # type: ignore[no-redef]
+from tests.support import loopback
 
 __all__ = [
     "BAD_ID",

@@ -1,0 +1,1 @@
+"""Test support: the loopback stand-ins for NCBI E-utilities and ClinicalTrials.gov."""
