@@ -5,6 +5,9 @@ livescreen prisma COUNTS.csv FLOW.svg FLOW.png                 redraw a complete
 livescreen simulate DATA [--seeds N] [--label-column COL] [--compare asreview]
                                                                replay a labelled review with
                                                                the ranking model (and ASReview)
+livescreen dedup-benchmark DIR [DIR ...] [--tool livescreen|bib-dedupe|both]
+                                                               deduplication beside bib-dedupe
+                                                               on labelled sets (its format)
 """
 
 from __future__ import annotations
@@ -31,10 +34,17 @@ def _simulate(argv: list[str]) -> int:
     return main(argv)
 
 
+def _dedup_benchmark(argv: list[str]) -> int:
+    from .duplicates.benchmark import main
+
+    return main(argv)
+
+
 COMMANDS: dict[str, Callable[[list[str]], int]] = {
     "evaluate": _evaluate,
     "prisma": _prisma,
     "simulate": _simulate,
+    "dedup-benchmark": _dedup_benchmark,
 }
 
 

@@ -134,3 +134,81 @@ def year_of(date: str | None) -> int | None:
 def record_years(record: dict) -> set[int]:
     """Years a record may be cited under: its publication year and its e-publication year."""
     return {record.get("year"), year_of(record.get("epub_date"))} - {None}
+
+
+# -- identifiers and names as database exports write them (imports, duplicates) --------------
+
+DOI_RE = re.compile(r"10\.\d{4,9}/\S+", re.IGNORECASE)
+PMCID_RE = re.compile(r"\bPMC\s?(\d{1,9})\b", re.IGNORECASE)
+NCT_RE = re.compile(r"\bNCT\s?(\d{8})\b", re.IGNORECASE)
+
+
+def extract_doi(text: str | None) -> str | None:
+    """The DOI written in `text` (bare, `doi:`, a doi.org or publisher URL, `%2F`-escaped),
+    lower-cased with trailing punctuation and a trailing `[doi]` tag removed; None if none.
+
+    `https://doi.org/10.1037/A0039713.` -> `10.1037/a0039713`.
+    """
+    if not text:
+        return None
+    text = text.replace("%2F", "/").replace("%2f", "/")
+    found = DOI_RE.search(text)
+    if found is None:
+        return None
+    doi = re.sub(r"\[doi\]$", "", found.group(0), flags=re.IGNORECASE)
+    doi = doi.rstrip(".,;:)]}>'\"")
+    # an unbalanced opening bracket means the closing one was part of the DOI
+    if doi.count("(") > doi.count(")"):
+        doi += ")"
+    return doi.lower()
+
+
+def normalise_pmcid(text: str | None) -> str | None:
+    """`PMC4348420` from `Pmc4348420`, `PMC 4348420` or a URL naming it; None if none."""
+    found = PMCID_RE.search(text or "")
+    return f"PMC{found.group(1)}" if found else None
+
+
+def nct_ids_in(text: str | None) -> list[str]:
+    """ClinicalTrials.gov ids written in `text` (`NCT01234567`), upper-cased, in order, once."""
+    found = [f"NCT{digits}" for digits in NCT_RE.findall(text or "")]
+    return list(dict.fromkeys(found))
+
+
+def author_parts(name: str) -> tuple[str, str]:
+    """(surname, initials) of an author however a database writes it; (name, "") for a
+    corporate author or a name that cannot be split.
+
+    `Mitchell JM` and `Mitchell, J. M.` and `Mitchell, Jennifer M.` and `J. M. Mitchell` ->
+    ("Mitchell", "JM"); `Kleine RA de` -> ("de Kleine", "RA"); `De Botton, S.` ->
+    ("De Botton", "S"); `Smith, J. W., 2nd` -> ("Smith", "JW").
+    """
+    name = collapse_whitespace(name.replace("\u00a0", " ")).strip(" .;,")
+    if not name:
+        return "", ""
+    if any(word.casefold().strip(".,") in CORPORATE_WORDS for word in name.split()):
+        return name, ""
+    if "," in name:
+        surname, _, given = name.partition(",")
+        given = re.sub(r",?\s*\b(?:jr|sr|2nd|3rd|ii|iii|iv)\b\.?", "", given, flags=re.IGNORECASE)
+        initials = _initials_of(given)
+        return surname.strip(), initials
+    surname, initials = split_author(name)
+    if initials:
+        return surname, initials.replace(" ", "").replace(".", "").replace("-", "")
+    tokens = name.split(" ")
+    if len(tokens) > 1 and all(_GIVEN_NAME.fullmatch(t) for t in tokens[:-1]):
+        # `J. M. Mitchell`, `Jennifer M. Mitchell`: given names first
+        return tokens[-1], _initials_of(" ".join(tokens[:-1]))
+    return name, ""
+
+
+_GIVEN_NAME = re.compile(r"[A-Z][a-z]*\.?|[A-Z]\.?-[A-Z]\.?")
+
+
+def _initials_of(given: str) -> str:
+    """`Jennifer M.` -> `JM`; `R. E.` -> `RE`; `G.-J.` -> `GJ`; `RE` -> `RE`."""
+    given = given.strip()
+    if re.fullmatch(r"[A-Z]{1,4}", given):
+        return given
+    return "".join(part[0].upper() for part in re.split(r"[\s.\-]+", given) if part[:1].isalpha())
