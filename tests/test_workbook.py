@@ -5,8 +5,6 @@ import subprocess
 import openpyxl
 import pytest
 
-from livescreen.errors import LivescreenError  # noqa: F401
-from livescreen.spreadsheet import read_csv_table
 from livescreen.views import harvest
 from livescreen.workbook import (
     CUT_MARKER,
