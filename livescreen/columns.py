@@ -18,11 +18,13 @@ CLASSIFICATION_COLUMNS = [
     "retracted",
     "highlight",
     "highlight_reason",
+    "mechanism_measures",
+    "mechanism_analysis",
 ]
 
 # The reviewers' columns (livescreen.decisions) and the run-tracking columns
 # (livescreen.updates), in every screening table right after the record id.
-REVIEW_COLUMNS = [*DECISION_COLUMNS, "new_this_run"]
+REVIEW_COLUMNS = [*DECISION_COLUMNS, "new_this_run", "priority", "relevance", "priority_reason"]
 TRACKING_COLUMNS = ["first_seen", "still_found", "conflict"]
 
 # to_screen.csv and every screening table, in order.

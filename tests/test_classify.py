@@ -24,6 +24,7 @@ from livescreen.classify import (
 from livescreen.config import load_config, validate_config
 from livescreen.evaluation import (
     EVALUATION_FILES,
+    EVALUATION_SETS,
     evaluate,
     load_items,
     load_registry_dates,
@@ -282,6 +283,22 @@ CUE_EXAMPLES = {
         "Narrative exposure therapy can be integrated with MDMA-assisted psychotherapy.",
         "Narrative exposure therapy was compared with MDMA-assisted psychotherapy.",
     ),
+    "mdma-with-established": (
+        "MDMA with prolonged exposure in 20 veterans.",
+        "MDMA compared with prolonged exposure.",
+    ),
+    "established-with-and-without-mdma": (
+        "Cognitive processing therapy with and without MDMA.",
+        "Cognitive processing therapy with MDMA.",
+    ),
+    "established-in-every-arm": (
+        "MDMA versus placebo, each combined with prolonged exposure.",
+        "MDMA versus placebo; prolonged exposure was offered afterwards.",
+    ),
+    "mdma-improves-established": (
+        "Whether a single MDMA session improves written exposure therapy.",
+        "Whether a single MDMA session improves sleep.",
+    ),
     "mdma-dose-within-established": (
         "A single MDMA dose on day two of a ten-day massed prolonged exposure program.",
         "A single MDMA dose; prolonged exposure was not offered.",
@@ -307,21 +324,58 @@ CUE_EXAMPLES = {
         "Conjoint therapy (CBCT) with MDMA or CBCT alone.",
         "Conjoint therapy (CBCT) with MDMA.",
     ),
-    "randomised-or-established": (
-        "Adults were randomised to MDMA-assisted therapy or EMDR.",
-        "Adults were randomised to MDMA-assisted therapy or placebo.",
+    "allocation-to-arms": (
+        "Refugees were allocated to either EMDR or MDMA-assisted psychotherapy.",
+        "Adults were randomised to MDMA-assisted therapy or placebo, each with EMDR.",
+    ),
+    "mdma-and-established-compared": (
+        "MDMA-assisted therapy and cognitive processing therapy: a comparative effectiveness "
+        "trial.",
+        "MDMA-assisted therapy and cognitive processing therapy: a review.",
+    ),
+    "title-mdma-or-established": (
+        "MDMA-assisted therapy or sertraline for PTSD: a randomised trial",
+        "MDMA-assisted therapy or placebo for PTSD: a randomised trial",
+    ),
+    "in-network-meta-analysis": (
+        "Trials of MDMA-assisted therapy and EMDR were included.",
+        "Trials of EMDR and sertraline were included.",
     ),
     "comparing-established": (
         "A trial comparing written exposure therapy with prolonged exposure.",
         "A trial of written exposure therapy.",
     ),
     "active-placebo": ("An active placebo was used.", "An inactive placebo was used."),
+    "placebo-for-established": (
+        "Volunteers took sertraline 50 mg or placebo before MDMA.",
+        "Volunteers took MDMA or placebo after sertraline.",
+    ),
+    "placebo-for-mdma": (
+        "Adults received MDMA or placebo.",
+        "Volunteers took sertraline or placebo.",
+    ),
     "low-dose-mdma": ("A 40 mg comparison dose of MDMA.", "A 125 mg dose of MDMA."),
     "placebo": ("MDMA or placebo.", "MDMA alone."),
     "waitlist": ("MDMA or a 16-week waitlist.", "MDMA or placebo."),
     "other-comparator": ("CPT or treatment as usual.", "CPT or placebo."),
     "trial-self": ("A pilot of MDMA with PE.", "An essay on MDMA."),
     "protocol-self": ("Protocol of an open-label trial of MDMA.", "The per-protocol set."),
+    "protocol-title": (
+        "MDMA-assisted prolonged exposure versus prolonged exposure: rationale and design",
+        "Study design and rationale for phase 3 trials based on a pooled analysis",
+    ),
+    "interim-results-title": (
+        "Interim results of a randomised trial of MDMA",
+        "A randomised trial of MDMA",
+    ),
+    "network-meta-analysis-self": (
+        "A network meta-analysis of PTSD trials.",
+        "A meta-analysis of PTSD trials.",
+    ),
+    "commentary-self": (
+        "In this perspective we argue for head-to-head trials.",
+        "In this trial we compared MDMA with prolonged exposure.",
+    ),
     "review-protocol": (
         "Protocol for a systematic review of MDMA trials.",
         "Protocol for an open-label trial.",
@@ -348,11 +402,36 @@ CUE_EXAMPLES = {
     ),
     "qualitative": ("Qualitative study using semi-structured interviews.", "A randomised trial."),
     "observational": ("Retrospective cohort study of 2,104 veterans.", "A randomised trial."),
+    "economic-model": (
+        "We built a Markov model of MDMA-assisted therapy and prolonged exposure.",
+        "A Markov model alongside a randomised trial of MDMA-assisted therapy.",
+    ),
     "non-randomised-controlled": ("A non-randomised controlled study.", "A randomised study."),
     "randomised": ("A randomised trial.", "A non-randomised trial."),
     "blinded-placebo-controlled": ("A double-blind, placebo-controlled study.", "An open study."),
     "single-arm": ("An open-label pilot study.", "A randomised trial."),
     "retracted-title": ("RETRACTED ARTICLE: MDMA for PTSD", "A retracted-looking title"),
+    "mechanism-future": (
+        "Future trials should include the PTCI.",
+        "The PTCI was completed at baseline.",
+    ),
+    "mechanism-background": (
+        "Earlier studies reported increased openness.",
+        "Openness increased after MDMA.",
+    ),
+    "mechanism-measured": ("Guilt was measured at each session.", "Guilt is common after trauma."),
+    "mediation-analysis": (
+        "Guilt reduction mediated the effect of MDMA.",
+        "Serotonin-mediated effects of MDMA.",
+    ),
+    "moderation-analysis": (
+        "Openness moderated the treatment effect.",
+        "Adults with moderate-to-severe PTSD.",
+    ),
+    "mechanism-of-change-analysis": (
+        "Cognitive change preceded symptom change.",
+        "Symptoms changed after treatment.",
+    ),
 }
 
 
@@ -628,9 +707,15 @@ def dates():
 def test_evaluation_data_keeps_its_provenance():
     provenance = (DATA / "PROVENANCE.md").read_text(encoding="utf-8")
     assert "shared/data" in provenance and "Label rule used" in provenance
-    hard = json.loads((DATA / "hard_cases.json").read_text(encoding="utf-8"))
-    assert hard and all(item["constructed"] is True for item in hard)
-    assert all("Constructed" in item["provenance"] for item in hard)
+    for name in ("hard_cases.json", "constructed_seen.json", "constructed_heldout.json"):
+        hard = json.loads((DATA / name).read_text(encoding="utf-8"))
+        assert hard and all(item["constructed"] is True for item in hard), name
+        assert all("Constructed" in item["provenance"] for item in hard), name
+    seen = json.loads((DATA / "constructed_seen.json").read_text(encoding="utf-8"))
+    held = json.loads((DATA / "constructed_heldout.json").read_text(encoding="utf-8"))
+    assert len(seen) + len(held) >= 40
+    assert not {i["key"] for i in seen} & {i["key"] for i in held}
+    assert "First held-out figure" in provenance
 
 
 def test_labelled_records_are_an_unchanged_copy(shared):
@@ -665,6 +750,20 @@ def test_evaluation_set(files, source, dates):
     assert highlight["precision"] >= 0.9, missed
     assert result["accuracy"]["design"] >= 0.9
     assert result["accuracy"]["relation_to_established"] >= 0.9
+
+
+@pytest.mark.parametrize("name", [name for name, _ in EVALUATION_SETS])
+def test_every_evaluation_set_separately(name, dates):
+    """Real and constructed records are scored apart; each set must hold on its own."""
+    paths = dict(EVALUATION_SETS)[name]
+    result = evaluate(load_items(paths), load_vocabulary({}), ESSAY, dates)
+    highlight = result["highlight"]
+    missed = [d["id"] for d in result["disagreements"] if d["fields"].get("highlight")]
+    assert highlight["recall"] == 1.0, f"{name}: highlight recall below 1.0: {missed}"
+    assert highlight["precision"] >= 0.9, (name, missed)
+    if result["accuracy"]["design"] is not None:
+        assert result["accuracy"]["design"] >= 0.9, name
+    assert result["accuracy"]["relation_to_established"] >= 0.9, name
 
 
 def test_evaluation_script_runs(capsys):

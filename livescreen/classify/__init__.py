@@ -8,10 +8,17 @@ Public API
     One record (the parser's record dict, keys in ``livescreen.pubmed_xml.RECORD_KEYS``;
     missing keys are read as empty) -> exactly ``CLASSIFICATION_COLUMNS``
     (``livescreen.columns``): ``design, involves_mdma, comparator, established_treatments,
-    relation_to_established, new_since_essay, retracted, highlight, highlight_reason``.
+    relation_to_established, new_since_essay, retracted, highlight, highlight_reason,
+    mechanism_measures, mechanism_analysis``.
 ``load_vocabulary(config) -> Vocabulary``
-    The words the rules recognise, from ``config["vocabulary"]``; every part that config
+    The words the rules recognise, from ``config["vocabulary"]``, and the measures of each
+    mechanism of change, from ``config["mechanism_instruments"]``; every part that config
     leaves out takes the part of the shipped config.yaml, the vocabulary's one copy.
+``mechanism_evidence_rows(rows) -> list[dict]``
+    Classified rows -> the rows of ``results/screening/mechanism_evidence.csv``, one per
+    record and mechanism, each with exactly ``MECHANISM_EVIDENCE_COLUMNS``.
+``mechanism_slugs(value) -> list[str]``
+    The mechanism slugs of a ``mechanism_measures`` cell.
 ``record_from_registration(registration) -> dict``
     A ClinicalTrials.gov registration as a record ``classify`` reads.
 ``cue_matches(cue_name, text, vocabulary) -> list[str]``
@@ -27,6 +34,8 @@ How a record is read, one module per step
                 defined or where only the therapy fits; sentences split, lead sentences
                 marked.
 ``cues``        the table of named cues over those tokens, each with what it means.
+``mechanisms``  the mechanisms a record measures (instruments, construct words) and the
+                analyses it reports (mediation, moderation, mechanism-of-change).
 ``rules``       design (the first of ``DESIGN_RULES`` that fires), the role of each
                 treatment mention (background, combined, compared), comparator, relation,
                 retraction and highlight with its reason — and ``classify`` itself.
@@ -47,12 +56,19 @@ from typing import Any
 from ..columns import CLASSIFICATION_COLUMNS
 from . import vocabulary as _vocabulary
 from .cues import CUES, Cue
+from .mechanisms import (
+    ANALYSES,
+    MECHANISM_EVIDENCE_COLUMNS,
+    mechanism_evidence_rows,
+    mechanism_slugs,
+)
 from .registration import record_from_registration
 from .rules import COMPARATORS, DESIGN_RULES, DESIGNS, HIGHLIGHT_DESIGNS, RELATIONS, classify
 from .text import cue_matches
-from .vocabulary import Treatment, Vocabulary, load_vocabulary
+from .vocabulary import Measure, Mechanism, Treatment, Vocabulary, load_vocabulary
 
 __all__ = [
+    "ANALYSES",
     "CLASSIFICATION_COLUMNS",
     "COMPARATORS",
     "CUES",
@@ -60,13 +76,18 @@ __all__ = [
     "DESIGNS",
     "DESIGN_RULES",
     "HIGHLIGHT_DESIGNS",
+    "MECHANISM_EVIDENCE_COLUMNS",
     "RELATIONS",
     "Cue",
+    "Measure",
+    "Mechanism",
     "Treatment",
     "Vocabulary",
     "classify",
     "cue_matches",
     "load_vocabulary",
+    "mechanism_evidence_rows",
+    "mechanism_slugs",
     "record_from_registration",
 ]
 

@@ -8,6 +8,12 @@ established treatments are replaced by ``⟨M0⟩`` / ``⟨E3⟩`` tokens first
 (:mod:`livescreen.classify.text`), so a cue says "MDMA" (``<M>``) and "an established
 treatment" (``<E>``) instead of every synonym.
 
+The comparison and combination cues are *families*, not phrases: each is built from a
+connector list (``_VERSUS``, ``_COMPARING``, ``_COMBINED_E_FIRST``, ``_COMBINED_M_FIRST``,
+``_COMBINING_VERB``) and read in both orders, MDMA first or the treatment first, so "EMDR or
+MDMA", "sertraline as compared to MDMA" and "MDMA relative to venlafaxine" need no cue of their
+own. To recognise a new way of comparing or combining, add its connector to the list.
+
 Public API
 ----------
 ``Cue``
@@ -18,10 +24,11 @@ Public API
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
-__all__ = ["CUE", "CUES", "Cue"]
+__all__ = ["CUE", "CUES", "CUES_BY_GROUP", "Cue"]
 
 
 # Placeholders usable in cue patterns (expanded when the table is built):
@@ -41,6 +48,8 @@ class Cue:
     """A named pattern. ``group`` says which rule reads it; ``meaning`` says why.
 
     ``unless``: a pattern that, when the sentence contains it, switches the cue off there.
+    ``title_only``: the cue reads the title only (a title names a trial's arms: "MDMA-assisted
+    therapy or sertraline for PTSD: a randomised trial").
     """
 
     name: str
@@ -48,15 +57,87 @@ class Cue:
     pattern: str
     meaning: str
     unless: str = ""
+    title_only: bool = False
 
-    @property
+    @functools.cached_property  # compiled once per cue (the table is built at import)
     def regex(self) -> re.Pattern[str]:
         return _compiled(self.pattern)
 
+    @functools.cached_property
+    def names_mdma(self) -> bool:
+        """The pattern can only match where the text has an MDMA token (every alternative
+        names ``<M>``): a sentence without one need not be searched."""
+        return _required_everywhere(self.pattern, "<M>")
+
+    @functools.cached_property
+    def unless_regex(self) -> re.Pattern[str] | None:
+        return _compiled(self.unless) if self.unless else None
+
     def finditer(self, text: str) -> list[re.Match[str]]:
-        if self.unless and _compiled(self.unless).search(text):
+        if self.unless_regex is not None and self.unless_regex.search(text):
             return []
         return list(self.regex.finditer(text))
+
+    def search(self, text: str) -> re.Match[str] | None:
+        """The first match in ``text`` (None when the cue does not fire there)."""
+        if self.unless_regex is not None and self.unless_regex.search(text):
+            return None
+        return self.regex.search(text)
+
+
+def _required_everywhere(pattern: str, placeholder: str) -> bool:
+    """Whether every top-level alternative of ``pattern`` has ``placeholder`` outside any
+    group (so it cannot be optional): then the pattern cannot match a text without it."""
+    alternatives = _split_top_level(pattern)
+    if len(alternatives) == 1 and pattern.startswith("(?:") and pattern.endswith(")"):
+        inner = pattern[3:-1]
+        if _split_top_level(inner) is not None and _depth_ok(inner):
+            return _required_everywhere(inner, placeholder)
+    return all(placeholder in _outside_groups(a) for a in alternatives)
+
+
+def _scan(pattern: str):
+    """(index, character, depth before it) for the pattern's structural characters."""
+    depth, i = 0, 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "[":  # a character class: skip to its end
+            j = pattern.find("]", i + 2)
+            i = j + 1 if j > 0 else i + 1
+            continue
+        yield i, c, depth
+        depth += (c == "(") - (c == ")")
+        i += 1
+
+
+def _split_top_level(pattern: str) -> list[str]:
+    cuts = [i for i, c, depth in _scan(pattern) if c == "|" and depth == 0]
+    bounds = [-1, *cuts, len(pattern)]
+    return [pattern[a + 1 : b] for a, b in zip(bounds, bounds[1:], strict=False)]
+
+
+def _depth_ok(pattern: str) -> bool:
+    depth = 0
+    for _, c, _ in _scan(pattern):
+        depth += (c == "(") - (c == ")")
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def _outside_groups(pattern: str) -> str:
+    """``pattern`` with every parenthesised group removed."""
+    out, last = [], 0
+    for i, c, depth in _scan(pattern):
+        if c == "(" and depth == 0:
+            out.append(pattern[last:i])
+        elif c == ")" and depth == 1:
+            last = i + 1
+    out.append(pattern[last:])
+    return "".join(out)
 
 
 _CACHE: dict[str, re.Pattern[str]] = {}
@@ -74,6 +155,63 @@ def _compiled(pattern: str) -> re.Pattern[str]:
 _GAP_STOP = r"(?!(?:or|and|versus|vs|with|than|to|plus|psychotherapy|therapy|treatment)\b)"
 _BACKGROUND_LIST = r"(?:\s*(?:,|or|and|and/or|nor)\s+(?:<w>){0,2}?<E>)*"
 
+# Building blocks of the comparison and combination families (regex text over tokens).
+# A comparing connector: "versus", "compared with", "relative to", "non-inferior to", ...
+_VERSUS = (
+    r"(?:versus|vs\.?|v\.|(?:as |when )?compared (?:with|to|against)|in comparison (?:with|to)"
+    r"|comparisons? (?:with|to|against|of)|against|relative to|contrasted (?:with|to)"
+    r"|rather than|instead of|as opposed to|(?:non-?)?inferior(?:ity)? to|superior(?:ity)? to"
+    r"|equivalen(?:t|ce) to)"
+)
+# A comparing word that opens a phrase: "comparing", "head-to-head", "non-inferiority", ...
+_COMPARING = (
+    r"(?:compar(?:e|es|ed|ing|isons?|ative(?:ly)?)|head-to-head|non-?inferiority|equivalence"
+    r"|superiority|contrast(?:s|ed|ing)?|(?:chose|choose|choosing|choice|preference|differences?"
+    r"|differed|randomi[sz]ed|allocated) between)"
+)
+# Words that make a "with" read as a comparison, not a combination ("compared with").
+_COMPARISON_WORDS = r"\b(?:compar\w*|versus|vs\.?|head-to-head|than|non-?inferior\w*)\b"
+# The treatment, unless it is the background of a placebo arm ("PE plus placebo").
+_E_NO_PLACEBO = (
+    r"<E>(?!\s*(?:\([^()]*\)\s*)?(?:with|plus|\+|and|combined with)\s+(?:an?\s+|inactive\s+"
+    r"|matched\s+|matching\s+)*(?:placebo|sham))"
+)
+# Any text within a sentence, a parenthesis counting as one piece ("(PE; n = 40)").
+_SPAN = r"(?:[^.;()]|\([^()]*\)){{0,{}}}?"
+# Between arms of an allocation: a comma, or, and, versus.
+_ARM_SEPARATOR = r"(?:,|\bor\b|\band\b|\bversus\b|\bvs\b\.?)"
+# Up to six words of an arm's description ("12 sessions of"), never placebo or a combination.
+_ARM_GAP = (
+    r"(?:(?!(?:placebo|sham|inactive|control|waitlist|wait-list|with|plus|receiv\w*|given"
+    r"|all|both|each|after|before|during|who|which|that|while|in)\b)<w>){0,6}?"
+)
+# Doses and counts between a connector and MDMA: "with two adjunctive MDMA sessions".
+_DOSE = (
+    r"(?:(?:a|an|one|two|three|four|single|adjunctive|adjunct|low-dose|active|oral|\d+"
+    r"|(?:doses?|sessions?|administrations?) of)\s+)*"
+)
+# Connectors that combine, read after the treatment ("PE augmented with MDMA").
+_COMBINED_E_FIRST = (
+    r"(?:plus|together with|combined with|in combination with|in conjunction with"
+    r"|paired with|augmented (?:with|by)|enhanced (?:with|by)|facilitated by|assisted by"
+    r"|supported by|supplemented (?:with|by)|accompanied by|and adjunctive|with adjunctive"
+    r"|integrated (?:with|into)|preceded by|followed by)"
+)
+# Connectors that combine, read after MDMA ("MDMA in addition to CT-PTSD").
+_COMBINED_M_FIRST = (
+    r"(?:plus|combined with|in combination with|in conjunction with|together with"
+    r"|as an? (?:adjunct|add-on|addition|augmentation|supplement) to|added to"
+    r"|adjunct(?:ive)?(?: treatment| therapy)? to|in addition to|integrated (?:with|into|in)"
+    r"|embedded (?:in|within|into)|incorporated into|paired with|(?:given |administered )?"
+    r"before)"
+)
+# Verbs and nouns that combine: "adding", "the addition of", "augmenting", "pairing", ...
+_COMBINING_VERB = (
+    r"(?:combin\w*|pair(?:s|ed|ing)?|integrat\w*|add(?:s|ed|ing)?|addition of|augment\w*"
+    r"|enhanc(?:e|es|ed|ing|ement of)|supplement\w*|boost(?:s|ed|ing)?|embed\w*"
+    r"|incorporat\w*)"
+)
+
 # fmt: off
 CUES: tuple[Cue, ...] = (
     # --- MDMA mentions that are not the drug
@@ -90,7 +228,8 @@ CUES: tuple[Cue, ...] = (
         "the treatment is what participants had before (or failed), not an arm"),
     Cue("existing-treatment", "background",
         r"\b(?:currently\s+)?(?:approved|existing|available|licensed|FDA-approved"
-        r"|standard)\s+(?:<w>){0,4}?<E>" + _BACKGROUND_LIST,
+        r"|standard (?:first-line |evidence-based )?(?:treatments?|therapies|care|of care),?)\s+"
+        r"(?:<w>){0,4}?<E>" + _BACKGROUND_LIST,
         "the treatment is named as what already exists ('the two approved SSRIs, sertraline and "
         "paroxetine'), not as an arm"),
     Cue("treatment-failed", "background",
@@ -120,89 +259,154 @@ CUES: tuple[Cue, ...] = (
     Cue("future-work", "speculation",
         r"\b(?:future (?:research|studies|trials|work)|should|could|might|warrant\w*"
         r"|remains? to be|further (?:research|studies|trials)|calls? for|(?:is|are) needed"
-        r"|implications? for|rationale for|(?:findings|results|data) (?:support|suggest))\b",
+        r"|implications? for|rationale for|(?:findings|results|data) (?:support|suggest)"
+        r"|must (?:now |first |still )?be (?:compared|tested)|would need to"
+        r"|(?:it is |now )?time to (?:test|compare|trial|run|conduct)"
+        r"|(?:we|patients|clinicians|the field) (?:now |still )?needs? (?:\w+\s+){0,3}?(?:trials"
+        r"|studies|research|comparisons|evidence))\b",
         "the sentence speculates or asks for future work; what it names is not this study's "
         "design, and an MDMA mention only there does not make the record involve MDMA"),
 
-    # --- combination: MDMA given together with the treatment
+    # --- combination: MDMA given together with the treatment. Each family is a connector
+    # list read in both orders (MDMA first, treatment first); the cue's phrase is quoted in
+    # highlight_reason.
     Cue("mdma-assisted-established", "combination",
-        r"<M>(?:-[A-Z]{2,3})?[\s-]+(?:assisted|facilitated|enhanced|augmented|supported)\s+"
-        rf"(?:{_GAP_STOP}<w>){{0,2}}<E>",
-        "'MDMA-assisted cognitive processing therapy': the treatment given with MDMA"),
+        r"<M>(?:-[A-Za-z]{1,4})?[\s-]+(?:assisted|facilitated|enhanced|augmented|supported"
+        rf"|aided|boosted)\s+(?:{_GAP_STOP}<w>){{0,2}}<E>",
+        "'MDMA-assisted cognitive processing therapy', 'MDMA-enhanced NET': the treatment given "
+        "with MDMA"),
     Cue("established-with-mdma", "combination",
-        r"<E>\s+(?:<w>){0,3}?(?:with|under|alongside)\s+(?:(?:a|an|one|two|three|single"
-        r"|adjunctive|low-dose|\d+)\s+)*<M>",
-        "'written exposure therapy was delivered with MDMA', 'EMDR under MDMA'",
-        unless=r"\b(?:compar\w*|versus|vs\.?|head-to-head|than)\b"),
+        r"<E>\s+(?:<w>){0,4}?(?:with|under|alongside|during)\s+" + _DOSE + r"<M>",
+        "'written exposure therapy was delivered with MDMA', 'EMDR under MDMA', 'six EMDR "
+        "sessions, two of them with MDMA'",
+        unless=_COMPARISON_WORDS),
     Cue("established-plus-mdma", "combination",
-        r"<E>(?:\s*\+\s*|\s+(?:plus|augmented (?:with|by)|enhanced (?:with|by)|combined with"
-        r"|together with|facilitated by|assisted by|supplemented (?:with|by))\s+)"
-        r"(?:adjunctive\s+|adjunct\s+|a single dose of\s+|single[\s-]dose\s+)?<M>",
-        "'prolonged exposure augmented with MDMA', 'CPT + MDMA'"),
+        r"<E>\s*(?:<w>){0,4}?(?:(?:\+|&)\s*|" + _COMBINED_E_FIRST + r"\s+)" + _DOSE + r"<M>",
+        "the treatment first, then a combining connector, then MDMA: 'prolonged exposure "
+        "augmented with MDMA', 'CPT + MDMA', 'narrative exposure therapy combined with MDMA', "
+        "'EMDR paired with MDMA', 'PE in conjunction with MDMA'"),
     Cue("mdma-plus-established", "combination",
-        r"<M>(?:[\s-]+(?:assisted|facilitated)\s+(?:psycho)?therapy)?(?:\s*\+\s*|\s+(?:plus"
-        r"|combined with|in combination with|as an? (?:adjunct|add-on) to|added to|adjunctive to"
-        r"|integrated (?:with|into)|together with)\s+)"
-        r"(?:(?!(?:or|versus|vs|than|placebo)\b)<w>){0,3}<E>",
-        "'MDMA + CPT', 'MDMA as an adjunct to prolonged exposure'"),
+        r"<M>[\w-]*\s*(?:(?!(?:or|versus|vs|than|placebo)\b)<w>){0,3}?(?:(?:\+|&)\s*|"
+        + _COMBINED_M_FIRST + r"\s+)(?:(?!(?:or|versus|vs|than|placebo)\b)<w>){0,5}?<E>",
+        "MDMA first, then a combining connector, then the treatment: 'MDMA + CPT', 'MDMA as an "
+        "adjunct to prolonged exposure', 'MDMA in conjunction with CPT', 'MDMA sessions in "
+        "addition to CT-PTSD', 'MDMA given before the second and fourth WET sessions'"),
+    Cue("mdma-with-established", "combination",
+        r"<M>(?:[\w-]*)\s+(?:(?!(?:or|versus|vs|than|placebo|compared)\b)<w>){0,3}?"
+        r"(?:with|alongside|during|within)\s+(?:(?!(?:or|versus|vs|than|placebo|without)\b)<w>)"
+        r"{0,4}?<E>",
+        "'MDMA with prolonged exposure', 'MDMA dosing within a course of EMDR'",
+        unless=_COMPARISON_WORDS),
+    Cue("established-with-and-without-mdma", "combination",
+        r"<E>\s+(?:<w>){0,3}?with(?:\s+and|\s+or|/)\s*without\s+(?:<w>){0,3}?<M>",
+        "'cognitive processing therapy with and without MDMA', 'PE with or without adjunctive "
+        "MDMA': MDMA added to the treatment (the comparator is read elsewhere: placebo, or the "
+        "treatment alone)"),
     Cue("adjunct-to-established", "combination",
-        r"\b(?:adjunct|add-on|augmentation|adjunctive treatment)\s+(?:to|of|for)\s+"
-        r"(?:<w>){0,3}?<E>",
-        "'MDMA versus placebo as an adjunct to prolonged exposure' (the sentence names MDMA)"),
+        r"\b(?:adjunct(?:ive)?(?:\s+(?:treatment|therapy|medication))?|add-on|augmentation"
+        r"|enhancement|booster)\s+(?:to|of|for|with)\s+(?:<w>){0,3}?<E>",
+        "'MDMA versus placebo as an adjunct to prolonged exposure', 'EMDR augmentation' (the "
+        "sentence names MDMA)"),
     Cue("receiving-established-randomised-to-mdma", "combination",
-        r"\b(?:receiving|undergoing|during|in)\s+(?:<w>){0,2}?<E>\s+(?:<w>){0,4}?"
-        r"(?:randomi[sz]ed|assigned|allocated)\s+to\s+(?:<w>){0,3}?<M>",
+        r"\b(?:receiv\w*|undergo\w*|underwent|during|in|starting|beginning|began)\s+"
+        r"(?:<w>){0,3}?<E>\s+(?:<w>){0,4}?(?:randomi[sz]ed|assigned|allocated)\s+to\s+"
+        r"(?:<w>){0,3}?<M>",
         "'adults receiving prolonged exposure were randomized to MDMA or placebo'"),
+    Cue("established-in-every-arm", "combination",
+        r"\b(?:each|both|all|every)\s+(?:(?:arms?|groups?|conditions?|participants?|patients?)\s+)?"
+        r"(?:(?:were|was)\s+)?(?:combined with|given with|delivered with|received|receiving|plus"
+        r"|alongside|embedded in|within|with)\s+(?:<w>){0,4}?<E>",
+        "'MDMA versus placebo, each combined with prolonged exposure', 'all participants "
+        "received CPT' (the sentence names MDMA): the treatment is given with MDMA"),
     Cue("combine-mdma-with-established", "combination",
-        r"\b(?:combin\w*|pair(?:s|ed|ing)?|integrat\w*|add(?:s|ed|ing)?)\s+(?:<w>){0,4}?<M>[\w-]*"
-        r"\s+(?:<w>){0,3}?(?:with|to|into|and)\s+(?:<w>){0,4}?<E>",
-        "'combines MDMA with prolonged exposure', 'combining MDMA-assisted therapy with CBCT', "
-        "'the combination of MDMA and CPT'"),
+        r"\b" + _COMBINING_VERB + r"\s+(?:<w>){0,4}?<M>[\w-]*\s+(?:<w>){0,3}?"
+        r"(?:with|to|into|and|in|of|within|during)\s+(?:<w>){0,4}?<E>",
+        "a combining verb or noun, MDMA, then the treatment: 'combines MDMA with prolonged "
+        "exposure', 'adding MDMA to written exposure therapy', 'the addition of MDMA to TF-CBT', "
+        "'adding one MDMA session improve outcomes of WET'"),
     Cue("combine-established-with-mdma", "combination",
-        r"\b(?:combin\w*|pair(?:s|ed|ing)?|integrat\w*)\s+(?:<w>){0,4}?<E>\s+(?:<w>){0,4}?"
-        r"(?:with|and|into)\s+(?:<w>){0,3}?<M>",
-        "'Combining cognitive-behavioral conjoint therapy for PTSD with MDMA'"),
+        r"\b" + _COMBINING_VERB + r"\s+(?:<w>){0,4}?<E>\s+(?:<w>){0,4}?"
+        r"(?:with|and|into|by)\s+(?:<w>){0,3}?<M>",
+        "a combining verb or noun, the treatment, then MDMA: 'combining CBCT for PTSD with "
+        "MDMA', 'augmenting massed prolonged exposure with a single MDMA session'"),
     Cue("established-integrated-with-mdma", "combination",
         r"<E>\s+(?:<w>){0,5}?(?:integrated|combined|paired|augmented|enhanced|supplemented)\s+"
         r"(?:with|by|into)\s+(?:<w>){0,2}?<M>",
         "'CBCT for PTSD can be integrated with MDMA-assisted psychotherapy'"),
+    Cue("mdma-improves-established", "combination",
+        r"<M>[\w-]*\s+(?:<w>){0,3}?(?:improv|enhanc|augment|boost|strengthen|facilitat|accelerat"
+        r"|potentiat)\w*\s+(?:the\s+)?(?:(?:efficacy|effects?|outcomes?|benefits?|results?"
+        r"|response)\s+(?:of|to)\s+)?(?:<w>){0,2}?<E>",
+        "'whether a single MDMA session improves written exposure therapy': MDMA added to it"),
     Cue("mdma-dose-within-established", "combination",
-        r"<M>\s+(?:<w>){0,2}?(?:dose|doses|dosing|session|sessions)\s+(?:<w>){0,4}?"
-        r"(?:within|during|of|into|in)\s+(?:<w>){0,4}?<E>",
+        r"<M>\s+(?:<w>){0,2}?(?:dose|doses|dosing|session|sessions|administration)\s+"
+        r"(?:<w>){0,4}?(?:within|during|of|into|in|before|after)\s+(?:<w>){0,4}?<E>",
         "'a single MDMA dose on day two of a ten-day massed PE program'"),
 
     # --- comparison: the treatment set against MDMA (sentence must name MDMA)
     Cue("versus-established", "comparison",
-        r"\b(?:versus|vs\.?|v\.|compared (?:with|to|against)|comparison (?:with|to|against)"
-        r"|against|relative to)\s+(?:(?!(?:in|among|for|who|which|that|after|before|during)\b)"
-        r"<w>){0,4}?<E>",
-        "'versus prolonged exposure', 'compared with CPT', 'comparison to prolonged exposure'"),
+        r"\b" + _VERSUS + r"\s+(?:(?!(?:in|among|for|who|which|that|after|before|during"
+        r"|placebo|sham)\b)<w>){0,5}?" + _E_NO_PLACEBO,
+        "a comparing connector, then the treatment: 'versus prolonged exposure', 'compared with "
+        "CPT', 'as compared to sertraline', 'relative to venlafaxine', 'non-inferior to PE', "
+        "'its comparisons with trauma-focused psychotherapy'"),
     Cue("established-versus", "comparison",
-        r"<E>\s+(?:\((?:<w>){0,2}[^)]*\)\s+)?(?:versus|vs\.?|v\.|compared (?:with|to)|against)\b",
-        "'CBCT versus ...', 'sertraline vs ...'"),
+        r"<E>(?:\s+\([^)]*\))?,?(?:\s+(?:<w>){0,2}?)?\s*(?:is\s+|was\s+|as\s+)?" + _VERSUS
+        + r"(?:\s|$)",
+        "the treatment, then a comparing connector: 'CBCT versus ...', 'sertraline as compared "
+        "to MDMA-assisted therapy', 'is prolonged exposure non-inferior to MDMA-assisted therapy'"),
+    Cue("allocation-to-arms", "comparison",
+        r"\b(?:randomi[sz]\w*|assigned|allocated|allocation|assignment)\b" + _SPAN.format(60)
+        + r"\bto\b" + _SPAN.format(140) + r"(?:<M>" + _SPAN.format(140) + _ARM_SEPARATOR
+        + r"\s+" + _ARM_GAP + _E_NO_PLACEBO + r"|<E>" + _SPAN.format(140) + _ARM_SEPARATOR
+        + r"\s+" + _ARM_GAP + r"<M>)",
+        "participants allocated to arms that include MDMA and the treatment, in any order: "
+        "'randomised to MDMA-assisted therapy or EMDR', 'allocated to either EMDR or "
+        "MDMA-assisted psychotherapy', 'randomised to MDMA-assisted therapy, prolonged exposure "
+        "or waitlist'"),
     Cue("comparing-mdma-and-established", "comparison",
-        r"\b(?:compar(?:e|es|ed|ing|ison|ative)|head-to-head)\b[^.;]{0,160}?<M>[^.;]{0,120}?"
-        r"(?:\b(?:with|to|and|versus|vs\.?|or)|,)\s+(?:<w>){0,6}?<E>",
-        "'comparing MDMA-assisted therapy, prolonged exposure and SSRIs' (network meta-analyses, "
-        "indirect comparisons)"),
+        r"\b" + _COMPARING + r"\b[^.;]{0,160}?(?:<M>[^.;]{0,120}?(?:\b(?:with|to|and|versus|vs\.?"
+        r"|or|against)|,)\s+(?:<w>){0,6}?" + _E_NO_PLACEBO + r"|<E>[^.;]{0,120}?(?:\b(?:with|to"
+        r"|and|versus|vs\.?|or|against)|,)\s+(?:<w>){0,6}?<M>)",
+        "a comparing word, then MDMA and the treatment in any order: 'comparing MDMA-assisted "
+        "therapy, prolonged exposure and SSRIs', 'head-to-head comparison of MDMA-assisted "
+        "therapy and paroxetine', 'a non-inferiority trial of PE and MDMA'"),
+    Cue("mdma-and-established-compared", "comparison",
+        r"(?:<M>[^.;:]{0,60}?(?:\band\b|,|\bor\b)\s+(?:<w>){0,4}?" + _E_NO_PLACEBO + r"|<E>[^.;:]"
+        r"{0,60}?(?:\band\b|,|\bor\b)\s+(?:<w>){0,4}?<M>)[^.;]{0,80}?\b(?:were compared|are "
+        r"compared|comparative|comparison|head-to-head|non-?inferiority|equivalence trial"
+        r"|(?:two|three|four|multi)-arm|arms)\b",
+        "MDMA and the treatment, then a comparing word: 'MDMA-assisted therapy and cognitive "
+        "processing therapy in veterans: a comparative effectiveness trial', 'the MDMA and PE "
+        "arms'"),
     Cue("network-meta-analysis-of-mdma-and-established", "comparison",
         r"\b(?:network meta-analy\w*|indirect comparisons?|mixed[\s-]treatment comparisons?)\b"
         r"[^.;]{0,200}?(?:<M>[^.;]{0,200}?<E>|<E>[^.;]{0,200}?<M>)",
         "a network meta-analysis (or indirect comparison) that includes MDMA and the treatment"),
+    Cue("in-network-meta-analysis", "comparison-network",
+        r"(?:<M>[^.;]{0,200}?<E>|<E>[^.;]{0,200}?<M>)",
+        "in a network meta-analysis (its publication type or title), a sentence that names "
+        "MDMA and the treatment as interventions: they are compared in the network"),
+    Cue("title-mdma-or-established", "comparison",
+        r"(?:<M>[\w-]*\s*(?:(?!(?:placebo|sham)\b)<w>){0,2}?(?:,\s*)?or\s+"
+        r"(?:(?!(?:placebo|sham)\b)<w>){0,3}?" + _E_NO_PLACEBO + r"|<E>\s*(?:<w>){0,2}?(?:,\s*)?"
+        r"or\s+(?:<w>){0,3}?<M>)",
+        "a title naming MDMA and the treatment as alternatives: 'MDMA-assisted therapy or "
+        "sertraline for PTSD: a randomised trial' (titles name a trial's arms)",
+        title_only=True),
     Cue("established-were-compared", "comparison",
         r"<E>\s+(?:<w>){0,2}?(?:were|was|are|is|will be)\s+compared\b",
         "'MDMA-assisted therapy, prolonged exposure and sertraline were compared'"),
     Cue("established-as-control-arm", "comparison",
-        r"\b(?:active comparator|comparator arm|control arm|comparison arm|control group"
-        r"|comparison group|control condition)\b[^.;]{0,60}?<E>",
+        r"(?<!placebo )(?<!sham )\b(?:active comparator|comparator arm|control arm|comparison arm"
+        r"|control group|comparison group|control condition)\b(?:(?!placebo|sham)[^.;]){0,60}?<E>",
         "'Active Comparator: CPT' (registry arms), 'the control group received prolonged "
-        "exposure'"),
+        "exposure' (not 'Placebo comparator arm (placebo + CPT)')"),
     Cue("established-alone", "comparison",
-        r"<E>\s+(?:therapy\s+|treatment\s+|psychotherapy\s+)?alone\b",
-        "'CBCT alone': an arm of the treatment without MDMA"),
-    Cue("randomised-or-established", "comparison",
-        r"\b(?:randomi[sz]\w*|assigned|allocated)\b[^.;]{0,120}?\bor\s+(?:<w>){0,3}?<E>",
-        "'randomised to MDMA-assisted therapy or CPT'"),
+        r"<E>\s+(?:therapy\s+|treatment\s+|psychotherapy\s+|sessions\s+)?(?:alone|only)\b"
+        r"|\bstand-?alone\s+<E>|<E>-only\b|<E>\s+(?:<w>){0,2}?without\s+(?:<w>){0,2}?<M>",
+        "'CBCT alone', 'PE only', 'standard VA CPT delivered without MDMA': an arm of the "
+        "treatment without MDMA"),
     Cue("comparing-established", "comparison-no-mdma",
         r"\b(?:compar(?:e|es|ed|ing|ison)|head-to-head|non-?inferiority)\b[^.;]{0,160}?"
         r"(?:\b(?:with|to|and|versus|vs\.?|between|or)|,)\s+(?:<w>){0,6}?<E>",
@@ -219,6 +423,16 @@ CUES: tuple[Cue, ...] = (
     Cue("placebo", "comparator",
         r"\b(?:placebo\w*|saline|vehicle|sham)\b",
         "an inert placebo (saline or vehicle in animal studies)"),
+    Cue("placebo-for-established", "comparator",
+        r"<E>\s+(?:<w>){0,2}?(?:or|vs\.?|versus)\s+(?:a\s+|matching\s+)?placebo\b|\bplacebo\s+"
+        r"(?:or|vs\.?|versus)\s+(?:<w>){0,2}?<E>",
+        "the placebo is the established treatment's ('sertraline 50 mg or placebo "
+        "pretreatment'), not MDMA's: MDMA is given to everyone"),
+    Cue("placebo-for-mdma", "comparator",
+        r"<M>[\w-]*\s+(?:<w>){0,3}?(?:or|vs\.?|versus|and|compared with)\s+(?:a\s+|matching\s+"
+        r"|inactive\s+)?placebo\b|\bplacebo\s+(?:<w>){0,2}?(?:or|vs\.?|versus|and)\s+(?:<w>){0,3}?"
+        r"<M>|\b(?:with|than) placebo\b|\bplacebo (?:group|arm|participants?)\b",
+        "the placebo is MDMA's: 'MDMA or placebo', 'more than with placebo'"),
     Cue("waitlist", "comparator",
         r"\b(?:wait[\s-]?list\w*|waiting[\s-]list|delayed[\s-](?:treatment|start))\b",
         "a waitlist or delayed-treatment control"),
@@ -235,6 +449,21 @@ CUES: tuple[Cue, ...] = (
         r"(?:^\W*(?:(?:study|trial|review)\s+)?protocol\b|\b(?:study|trial) protocol\b"
         r"|\bprotocol (?:of|for) (?:a|an|the)\b|\bthis protocol\b|\bwe describe the protocol\b)",
         "the record is a protocol"),
+    Cue("protocol-title", "design-title",
+        r"\brationale and design\b|\bdesign and rationale\b(?!\s+for\b)|\bdesign and methods? "
+        r"(?:of|for) (?:a|an|the)\b|\bstudy protocol\b|\btrial protocol\b|\bprotocol (?:of|for) "
+        r"(?:a|an|the)\b|:\s*(?:a\s+)?protocol\b",
+        "the title says the record is a protocol: 'rationale and design', 'study protocol', "
+        "'protocol for a randomised trial' (checked before the abstract's design words; not "
+        "'design and rationale for phase 3 trials based on a pooled analysis')"),
+    Cue("interim-results-title", "design-title",
+        r"\b(?:interim|preliminary|early|first|initial|primary|final)\s+(?:results?|findings"
+        r"|outcomes?|analys[ie]s|report)\b",
+        "the title says the record reports a trial's results (interim, preliminary): not its "
+        "protocol, even when the abstract mentions 'the published protocol'"),
+    Cue("network-meta-analysis-self", "design-lead",
+        r"\bnetwork meta-analy\w*",
+        "the record is a network meta-analysis (its comparisons are indirect, across trials)"),
     Cue("review-protocol", "design-lead",
         r"\bprotocol\b[^.;]{0,80}\b(?:review|meta-analys[ie]s)\b",
         "the protocol is of a review, not of a trial"),
@@ -256,6 +485,12 @@ CUES: tuple[Cue, ...] = (
         r"(?:^\W*(?:a|an|this|updated)?\W*(?:systematic|scoping|rapid) review\b"
         r"|\bwe (?:conducted|performed) a (?:systematic|scoping) review\b)",
         "the record describes itself as a systematic or scoping review"),
+    Cue("commentary-self", "design-lead",
+        r"\b(?:in )?(?:this|our|the present) (?:perspective|commentary|editorial|essay|opinion"
+        r"(?: piece)?|viewpoint|debate|letter|position paper)\b|^\W*(?:perspective|commentary"
+        r"|editorial|viewpoint|opinion)\s*:",
+        "the record calls itself a perspective, commentary or editorial (no publication type "
+        "needed): it reports no study"),
     Cue("review-self", "design-lead",
         r"(?:^\W*(?:a |an |this )?(?:(?:narrative|literature|critical|state-of-the-art"
         r"|comprehensive|brief|clinical|historical|selective|policy|mini)[\s-]+)*review\b"
@@ -273,7 +508,7 @@ CUES: tuple[Cue, ...] = (
     Cue("healthy-volunteers", "design-any",
         r"\bhealthy\s+(?:adult\s+|young\s+|human\s+)?(?:volunteers?|participants?|subjects?"
         r"|adults?|humans?|men|women|individuals|people)\b|\b(?:recreational|experienced)"
-        r"\s+(?:ecstasy|⟨M\d+⟩|MDMA)\s+users\b",
+        r"\s+(?:ecstasy|⟨[MU]\d+⟩|MDMA)\s+users\b",
         "participants are healthy volunteers (not patients)"),
     Cue("patient-sample", "design-any",
         r"\b(?:patients|participants|veterans|adults|people|individuals|women|men|survivors"
@@ -302,6 +537,14 @@ CUES: tuple[Cue, ...] = (
         r"^\W*(?:[\w-]+\W+){0,2}?(?:survey|cross-sectional|cohort study|case-control"
         r"|observational|retrospective|registry-based|chart review|epidemiological|naturalistic)\b",
         "an observational study or survey"),
+    Cue("economic-model", "design-lead",
+        r"\b(?:markov (?:model|cohort)|decision[\s-]analytic|microsimulation|simulation model"
+        r"|modell?ing study|decision[\s-]tree|budget impact (?:model|analysis))\b",
+        "a model-based economic evaluation or simulation: it reports no trial of its own. Not "
+        "'cost-effectiveness' alone, and not where the sentence describes a randomised trial "
+        "('clinical and cost-effectiveness of X versus Y: a randomised controlled trial')",
+        unless=r"\b(?:randomi[sz]\w*|(?:controlled|clinical|pilot|feasibility) trial"
+        r"|(?:alongside|within|nested in) (?:a|an|the|our)\s+(?:[\w-]+\s+){0,4}?trial)\b"),
     Cue("non-randomised-controlled", "design-any",
         r"\b(?:non-?randomi[sz]ed|quasi-(?:experimental|randomi[sz]ed)|nonrandomi[sz]ed)\b",
         "a controlled study without randomisation"),
@@ -319,9 +562,56 @@ CUES: tuple[Cue, ...] = (
     Cue("retracted-title", "retraction",
         r"^\W*retracted\b",
         "the title is marked RETRACTED"),
+
+    # --- mechanism evidence (livescreen/classify/mechanisms.py); read over the plain text
+    Cue("mechanism-future", "mechanism",
+        r"\b(?:future (?:research|studies|trials|work)|should|warrant\w*|remains? to be"
+        r"|further (?:research|studies|trials)|calls? for|(?:is|are) needed|would do well)\b",
+        "the sentence asks for future work: the measures it names are not taken"),
+    Cue("mechanism-background", "mechanism",
+        r"\b(?:earlier|previous(?:ly)?|prior|past|other|published)\s+(?:\w+\s+)?(?:studies"
+        r"|trials|work|research|reports?|findings|literature)\b|\b(?:has|have) been (?:shown"
+        r"|reported|found|linked|suggested|proposed)\b|\bthe idea that\b|\b(?:thought"
+        r"|hypothesi[sz]ed|believed|known) to\b|\bputative\b",
+        "the sentence reports other studies or a hypothesis, not this study's measures"),
+    Cue("mechanism-measured", "mechanism",
+        r"\b(?:measur\w*|assess\w*|rated|ratings?|recorded|index(?:ed)?|quantif\w*|scored"
+        r"|scores?|coded|completed|administered|questionnaires?|inventor(?:y|ies)|scales?"
+        r"|tests?|tested|testing|tasks?|paradigms?|outcomes?|examin\w*|evaluat\w*|analy[sz]\w*"
+        r"|mediat\w*|moderat(?:ed|es|ing|ion|ors?)|predict\w*|associated|correlat\w*"
+        r"|changes? in|increased|decreased|reduced|improved|enhanced|impaired|blunted|fMRI"
+        r"|MRI|imaging|EEG)\b",
+        "the sentence measures or analyses something: a construct word there counts"),
+    Cue("mediation-analysis", "mechanism",
+        r"(?<![\w-])mediat(?:es|ed|ing|ion|ional|ors?)\b(?![\s-]+(?:by|through|via)\s+(?:the\s+)?"
+        r"(?:[\w-]+\s+){0,2}?(?:serotonin|5-HT|dopamin|noradrenalin|norepinephrin|oxytocin"
+        r"|receptors?|transporters?|release|pathways?|signall?ing|BDNF))|\bindirect effects?\b"
+        r"|\bpath (?:models?|analys[ie]s)\b|\bpredict\w*\s+(?:\w+\s+){0,3}?(?:through|via)\s"
+        r"|\b(?:did|does|do|not|to|may|might|would|could|will)\s+(?:not\s+)?mediate\s+(?:the"
+        r"|its|this|their|treatment|outcome)",
+        "a mediation analysis ('mediated the effect', 'indirect effect', 'path models', "
+        "'predicted outcome through'); not a pharmacological 'serotonin-mediated' or 'mediated "
+        "by 5-HT release'"),
+    Cue("moderation-analysis", "mechanism",
+        r"(?<![\w-])moderat(?:es|ed|ing|ion|ors?)\b|\b(?:did|does|do|not|to|may|might|would"
+        r"|could|will)\s+(?:not\s+)?moderate\s+(?:the|its|this|their|treatment|outcome)",
+        "a moderation analysis ('moderated the relationship'); not 'moderate' or "
+        "'moderate-to-severe'"),
+    Cue("mechanism-of-change-analysis", "mechanism",
+        r"\bmechanisms? of (?:change|recovery|therapeutic change)\b|\b(?:psychological"
+        r"|therapeutic|change) (?:mechanisms?|process(?:es)?)\b|\bprocess[\s-]outcome\b"
+        r"|\bcross-lagged\b|\btemporal precedence\b|\bpreced(?:ed|es|ing) (?:\w+\s+){0,2}?"
+        r"(?:symptom|PTSD|outcome|CAPS|PCL)\w*|\bsession-by-session\b|\bpredicted subsequent\b",
+        "an analysis of a mechanism of change: explicit wording, or change in a process that "
+        "precedes symptom change"),
 )
 # fmt: on
 
 CUE = {cue.name: cue for cue in CUES}
+# The cues of each rule group, in table order (read per sentence by the rules).
+CUES_BY_GROUP: dict[str, tuple[Cue, ...]] = {
+    group: tuple(cue for cue in CUES if cue.group == group)
+    for group in dict.fromkeys(cue.group for cue in CUES)
+}
 if len(CUE) != len(CUES):  # pragma: no cover - a guard for whoever edits the table
     raise RuntimeError("cue names must be unique")

@@ -11,11 +11,15 @@ it involves MDMA and which established treatments it names, then applies them in
    ("had not responded to prolonged exposure", "tapered off SSRIs", "the approved SSRIs", "a
    laboratory analogue of exposure therapy") into a background mention; **combination**
    cues mark a treatment combined with MDMA ("MDMA-assisted cognitive processing therapy",
-   "combines MDMA with prolonged exposure"); **comparison** cues mark a treatment set
-   against MDMA ("versus CBCT", "compared with prolonged exposure", "CPT alone"), in a
-   sentence that also names MDMA (a registry arm "Active comparator arm: CPT" needs MDMA
-   only somewhere in the record). A *benchmark* ("effects larger than those of PE") is
-   background in a primary study and an indirect comparison in a meta-analysis or review.
+   "combines MDMA with prolonged exposure", "PE with or without MDMA"); **comparison** cues
+   mark a treatment set against MDMA ("versus CBCT", "allocated to either EMDR or MDMA",
+   "CPT alone"), in a sentence that also names MDMA (a registry arm "Active comparator arm:
+   CPT" needs MDMA only somewhere in the record); in a network meta-analysis a sentence that
+   names MDMA and a treatment compares them. Each cue is a family of connectors read in both
+   orders (``livescreen.classify.cues``). MDMA as recreational use ("lifetime ecstasy use",
+   token ``⟨U⟩``) involves MDMA but is never a side of a comparison or combination. A
+   *benchmark* ("effects larger than those of PE") is background in a primary study and an
+   indirect comparison in a meta-analysis or review.
    Sentences that speculate or call for future work ("future trials should compare MDMA
    with PE", "MDMA could augment CPT") add no evidence, and an MDMA mention only there does
    not make the record involve MDMA.
@@ -51,9 +55,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from .cues import CUES
+from .cues import CUES, CUES_BY_GROUP
 from .dates import new_since
-from .text import Reading, cue_phrases, normalise, read_record, untokenise
+from .mechanisms import mechanism_evidence
+from .text import Reading, cue_phrases, first_phrase, normalise, read_record, untokenise
 from .vocabulary import Vocabulary
 
 __all__ = [
@@ -137,6 +142,7 @@ class DesignRule:
 # fmt: off
 DESIGN_RULES: tuple[DesignRule, ...] = (
     DesignRule("other", publication_types=COMMENTARY_TYPES),
+    DesignRule("other", lead_cues=("commentary-self",)),
     DesignRule("protocol", publication_types=("Clinical Trial Protocol",),
                lead_cues=("protocol-self",)),
     DesignRule("review", lead_cues=("overview-of-reviews",)),
@@ -155,6 +161,7 @@ DESIGN_RULES: tuple[DesignRule, ...] = (
     DesignRule("secondary-analysis", lead_cues=("secondary-analysis", "mechanistic-substudy")),
     DesignRule("qualitative", mesh=("Qualitative Research",), lead_cues=("qualitative",)),
     DesignRule("other", publication_types=("Observational Study",), lead_cues=("observational",)),
+    DesignRule("other", lead_cues=("economic-model",)),
     DesignRule("controlled-nonrandomised", publication_types=("Controlled Clinical Trial",),
                any_cues=("non-randomised-controlled",)),
     DesignRule("rct", publication_types=("Randomized Controlled Trial", "Equivalence Trial"),
@@ -172,8 +179,10 @@ def classify(record: Mapping[str, Any], vocabulary: Vocabulary, essay_date: str)
     involves_mdma, mdma_central, mdma_evidence = _mdma(record, reading, vocabulary)
     established = _established(record, reading, vocabulary)
 
-    design, design_evidence = _design(record, reading)
-    _explain_treatments(reading, design, involves_mdma)
+    design, design_evidence, design_cue = _design(record, reading)
+    _explain_treatments(
+        reading, design, involves_mdma, _network_meta_analysis(record, reading, design)
+    )
 
     comparator, comparator_evidence = _comparator(reading, involves_mdma, mdma_central, vocabulary)
     presumed = (
@@ -182,8 +191,9 @@ def classify(record: Mapping[str, Any], vocabulary: Vocabulary, essay_date: str)
         and design in {"rct", "secondary-analysis", "meta-analysis"}
         and bool(cue_phrases(reading, "randomised"))
     )
+    commentary = bool(set(types).intersection(COMMENTARY_TYPES)) or design_cue == "commentary-self"
     relation, relation_evidence = _relation(
-        reading, involves_mdma, "placebo (presumed)" if presumed else comparator
+        reading, involves_mdma, "placebo (presumed)" if presumed else comparator, commentary
     )
     if presumed:
         comparator, comparator_evidence = "placebo", "randomised, no comparator named: presumed"
@@ -193,7 +203,7 @@ def classify(record: Mapping[str, Any], vocabulary: Vocabulary, essay_date: str)
     retracted = bool(retraction_evidence)
 
     trial_like, design_evidence, review_protocol = _trial_like(
-        types, reading, design, design_evidence
+        types, reading, design, design_evidence, design_cue
     )
     conditions = [
         (
@@ -218,6 +228,9 @@ def classify(record: Mapping[str, Any], vocabulary: Vocabulary, essay_date: str)
         reason += f" | comparator {comparator} ({comparator_evidence})"
     if record.get("expression_of_concern"):
         reason += " | expression of concern: " + "; ".join(record["expression_of_concern"])
+    mechanisms = mechanism_evidence(record, reading, vocabulary, design)
+    if mechanisms.measures or mechanisms.analyses:
+        reason += " | " + mechanisms.reason()
 
     return {
         "design": design,
@@ -229,6 +242,8 @@ def classify(record: Mapping[str, Any], vocabulary: Vocabulary, essay_date: str)
         "retracted": retracted,
         "highlight": highlight,
         "highlight_reason": reason,
+        "mechanism_measures": mechanisms.measures_column,
+        "mechanism_analysis": mechanisms.analysis_column,
     }
 
 
@@ -246,7 +261,7 @@ def _mdma(
         reading.mentions[int(i)].text
         for sentence in reading.sentences
         if not sentence.speculative
-        for i in re.findall(r"⟨M(\d+)⟩", sentence.tokens)
+        for i in _MDMA_TOKEN.findall(sentence.tokens)
     ]
     mdma_mesh = sorted(set(mesh).intersection(vocabulary.mdma_mesh))
     mdma_keywords = [
@@ -259,7 +274,7 @@ def _mdma(
     ]
     involves_mdma = bool(mdma_text or mdma_mesh or mdma_keywords)
     mdma_central = bool(mdma_mesh) or any(
-        re.search(r"⟨M\d+⟩", s.tokens) and s.lead and not s.speculative for s in reading.sentences
+        "⟨M" in s.tokens and s.lead and not s.speculative for s in reading.sentences
     )
     mdma_evidence = (
         f"'{mdma_text[0]}'"
@@ -286,52 +301,106 @@ def _established(record: Mapping[str, Any], reading: Reading, vocabulary: Vocabu
     return [t.name for t in vocabulary.treatments if t.name in named]
 
 
-def _design(record: Mapping[str, Any], reading: Reading) -> tuple[str, str]:
-    """(design, evidence) from the first rule of DESIGN_RULES that fires."""
+def _design(record: Mapping[str, Any], reading: Reading) -> tuple[str, str, str]:
+    """(design, evidence, the cue that decided or '') from the strongest evidence available.
+
+    1. Publication types that say what the record is whatever its text: commentaries
+       (Comment, Editorial, ...) are ``other``, a "Clinical Trial Protocol" is a protocol.
+    2. The title's own description: "rationale and design", "study protocol", "protocol for
+       a trial" make a protocol (not a trial registration: its design is its trial's);
+       "interim results" make a report of the trial, so the protocol and secondary-analysis
+       rules are skipped below even when the abstract mentions "the protocol".
+    3. The first rule of DESIGN_RULES that fires, each read from its publication types, then
+       MeSH, then the title, then the abstract.
+
+    The evidence says which: "publication type 'X'", "title, <cue>: '<phrase>'", "abstract,
+    <cue>: '<phrase>'".
+    """
     types = set(record.get("publication_types") or [])
     mesh = set(record.get("mesh") or [])
     registration = "Trial Registration" in types
+    for design, decisive in (
+        ("other", COMMENTARY_TYPES),
+        ("protocol", ("Clinical Trial Protocol",)),
+    ):
+        if hit := sorted(types.intersection(decisive)):
+            return design, f"publication type '{hit[0]}'", ""
+    skip: set[str] = set()
+    if not registration:
+        for cue_name in ("protocol-title", "protocol-self"):
+            if phrases := cue_phrases(reading, cue_name, "title"):
+                return "protocol", f"title, {cue_name}: '{phrases[0]}'", cue_name
+    if cue_phrases(reading, "interim-results-title", "title"):
+        skip = {"protocol", "secondary-analysis"}
     patients = bool(cue_phrases(reading, "patient-sample"))
     animals_only = "Animals" in mesh and "Humans" not in mesh
     for rule in DESIGN_RULES:
+        if rule.design in skip:
+            continue
         if rule.design == "preclinical" and animals_only:
-            return rule.design, "MeSH 'Animals' without 'Humans'"
+            return rule.design, "MeSH 'Animals' without 'Humans'", ""
         hit = sorted(types.intersection(rule.publication_types))
         if hit:
-            return rule.design, f"publication type '{hit[0]}'"
+            return rule.design, f"publication type '{hit[0]}'", ""
         hit = sorted(mesh.intersection(rule.mesh))
         if hit:
-            return rule.design, f"MeSH '{hit[0]}'"
+            return rule.design, f"MeSH '{hit[0]}'", ""
+        if rule.design == "protocol" and registration:
+            continue  # a registration's design is its trial's design
+        # each cue's first phrase (the title is the first sentence); a phrase in the title
+        # is stronger evidence than one in the abstract
+        hits = []
         for cue_name, where in (
             [(c, "lead") for c in rule.lead_cues]
             + [(c, "title") for c in rule.title_cues]
             + [(c, "any") for c in rule.any_cues]
         ):
-            if rule.design == "protocol" and registration:
-                continue  # a registration's design is its trial's design
             if cue_name == "healthy-volunteers" and patients:
-                phrases = cue_phrases(reading, cue_name, "lead")
-            else:
-                phrases = cue_phrases(reading, cue_name, where)
-            if phrases:
-                return rule.design, f"{cue_name}: '{phrases[0]}'"
+                where = "lead"
+            if hit := first_phrase(reading, cue_name, where):
+                hits.append((not hit[1], cue_name, hit[0]))
+        if hits:
+            in_abstract, cue_name, phrase = min(hits, key=lambda h: h[0])
+            label = "abstract" if in_abstract else "title"
+            return rule.design, f"{label}, {cue_name}: '{phrase}'", cue_name
     trial_types = sorted(t for t in types if t.startswith(TRIAL_PUBLICATION_TYPES))
     if trial_types:
-        return "other", f"publication type '{trial_types[0]}' without randomisation or arm cues"
-    return "other", "no design cue"
+        return (
+            "other",
+            f"publication type '{trial_types[0]}' without randomisation or arm cues",
+            "",
+        )
+    return "other", "no design cue", ""
 
+
+def _network_meta_analysis(record: Mapping[str, Any], reading: Reading, design: str) -> bool:
+    """A network meta-analysis (or its protocol): by publication type, MeSH or own words."""
+    if design not in {"meta-analysis", "systematic-review", "protocol"}:
+        return False
+    indexed = {*(record.get("publication_types") or []), *(record.get("mesh") or [])}
+    return "Network Meta-Analysis" in indexed or bool(
+        cue_phrases(reading, "network-meta-analysis-self", "lead")
+    )
+
+
+_MDMA_TOKEN = re.compile(r"⟨[MU](\d+)⟩")  # MDMA as a drug given or as recreational use
+_TREATMENT_TOKEN = re.compile(r"⟨E(\d+)⟩")
 
 # Comparison cues that name an arm on their own ("Active Comparator: CPT" in a registration):
 # they need MDMA somewhere in the record, not in the same sentence.
 ARM_CUES = frozenset({"established-as-control-arm"})
 
 
-def _explain_treatments(reading: Reading, design: str, mdma: bool) -> None:
-    """Give every treatment mention a role: background, combined, compared or named."""
+def _explain_treatments(reading: Reading, design: str, mdma: bool, network: bool = False) -> None:
+    """Give every treatment mention a role: background, combined, compared or named.
+
+    ``network``: the record is a network meta-analysis, so a sentence naming MDMA and the
+    treatment as interventions compares them (cue ``in-network-meta-analysis``).
+    """
     counts_benchmark = design in {"meta-analysis", "systematic-review", "review"}
     for sentence in reading.sentences:
         if sentence.speculative:
-            if re.search(r"⟨[EM]\d+⟩", sentence.tokens):
+            if "⟨E" in sentence.tokens or "⟨M" in sentence.tokens:
                 phrase = untokenise(sentence.tokens, reading.mentions)
                 reading.evidence.append(("future-work", phrase[:120]))
                 reading.cue_roles["future-work"] = "background"
@@ -348,17 +417,24 @@ def _explain_treatments(reading: Reading, design: str, mdma: bool) -> None:
             *([] if counts_benchmark else [benchmark]),
             ("combination", "combined", "C"),
             ("comparison", "compared", "X"),
+            *([("comparison-network", "compared", "X")] if network else []),
             *([benchmark] if counts_benchmark else []),
         ):
-            for cue in (c for c in CUES if c.group == group):
+            for cue in CUES_BY_GROUP.get(group, ()):
+                if "⟨E" not in sentence.tokens:
+                    break  # every treatment here is explained: no cue can change a role
+                if cue.title_only and not sentence.is_title:
+                    continue
+                if cue.names_mdma and "⟨M" not in sentence.tokens:
+                    continue
                 # comparisons, and combination cues that do not name MDMA themselves, need
                 # MDMA in the sentence
                 needs_mdma = role == "compared" or (role == "combined" and "<M>" not in cue.pattern)
-                if needs_mdma and not re.search(r"⟨[MC]\d+⟩", sentence.tokens):
+                if needs_mdma and "⟨M" not in sentence.tokens and "⟨C" not in sentence.tokens:
                     if not (mdma and cue.name in ARM_CUES):
                         continue
                 for match in cue.finditer(sentence.tokens):
-                    indices = [int(i) for i in re.findall(r"⟨E(\d+)⟩", match.group(0))]
+                    indices = [int(i) for i in _TREATMENT_TOKEN.findall(match.group(0))]
                     if role == "compared":
                         # only the compared treatment (the last one in the match) changes
                         indices = indices[-1:]
@@ -409,7 +485,9 @@ def _comparator(
     return "none", "no comparator named"
 
 
-def _relation(reading: Reading, mdma: bool, comparator: str) -> tuple[str, str]:
+def _relation(
+    reading: Reading, mdma: bool, comparator: str, commentary: bool = False
+) -> tuple[str, str]:
     if not mdma:
         return "none", "MDMA not named"
     roles = reading.roles.values()
@@ -419,6 +497,14 @@ def _relation(reading: Reading, mdma: bool, comparator: str) -> tuple[str, str]:
     if "combined" in roles:
         cues = reading.evidence_for("combined")
         return "add-on-or-combined", "; ".join(f"{n}: '{p}'" for n, p in cues[:3])
+    if commentary and comparator in {"placebo", "active-placebo", "placebo (presumed)"}:
+        return "none", "a commentary: the placebo-controlled trials it discusses are not its own"
+    if comparator == "placebo" and (own := cue_phrases(reading, "placebo-for-established")):
+        if not cue_phrases(reading, "placebo-for-mdma"):
+            return "none", (
+                f"placebo-for-established: '{own[0]}': the placebo is the established "
+                "treatment's, and everyone receives MDMA"
+            )
     if comparator in {"placebo", "active-placebo"}:
         return "placebo-only", f"{comparator} comparator"
     if comparator == "placebo (presumed)":
@@ -442,7 +528,7 @@ def _retraction(record: Mapping[str, Any], types: list[str], reading: Reading) -
 
 
 def _trial_like(
-    types: list[str], reading: Reading, design: str, design_evidence: str
+    types: list[str], reading: Reading, design: str, design_evidence: str, design_cue: str
 ) -> tuple[bool, str, bool]:
     """(a trial or meta-analysis?, the design evidence with what made it one, a review
     protocol?)."""
@@ -450,8 +536,9 @@ def _trial_like(
         "Systematic Review" in types or bool(cue_phrases(reading, "review-protocol", "lead"))
     )
     trial_like = design in HIGHLIGHT_DESIGNS and not review_protocol
-    commentary = bool(set(types).intersection(COMMENTARY_TYPES))
-    if design == "other" and not commentary and not design_evidence.startswith("observational"):
+    commentary = bool(set(types).intersection(COMMENTARY_TYPES)) or design_cue == "commentary-self"
+    no_trial_of_its_own = {"observational", "economic-model"}
+    if design == "other" and not commentary and design_cue not in no_trial_of_its_own:
         # A trial whose kind is not stated (no randomisation, arm or open-label cue).
         if any(t.startswith(TRIAL_PUBLICATION_TYPES) for t in types):
             trial_like = True

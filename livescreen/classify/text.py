@@ -47,6 +47,7 @@ __all__ = [
     "Sentence",
     "cue_matches",
     "cue_phrases",
+    "first_phrase",
     "normalise",
     "read_record",
     "untokenise",
@@ -74,12 +75,18 @@ _SELF_DESCRIPTION = re.compile(
 _NO_SPLIT_BEFORE = re.compile(r"(?:\bvs|\be\.g|\bi\.e|\bet al|\bapprox|\bcf|\bno|\bfig)\.$", re.I)
 
 
+_SENTENCE_END = re.compile(r"[.!?](?=\s+[A-Z(\[\"'])")
+_TOKEN = re.compile(r"⟨[MECBXU](\d+)⟩")
+_PARENTHESISED_MENTION = re.compile(r"⟨([ME])(\d+)⟩\s*\(⟨([ME])(\d+)⟩\)")
+_ECSTASY_USE = re.compile(r"\)?\s*(?:use|using)\b", re.IGNORECASE)
+
+
 def _sentences(text: str) -> list[str]:
     """Split abstract text into sentences (not after 'vs.', 'e.g.', 'et al.')."""
     out: list[str] = []
     for paragraph in text.split("\n"):
         start = 0
-        for match in re.finditer(r"[.!?](?=\s+[A-Z(\[\"'])", paragraph):
+        for match in _SENTENCE_END.finditer(paragraph):
             piece = paragraph[start : match.end()]
             if _NO_SPLIT_BEFORE.search(piece):
                 continue
@@ -128,7 +135,9 @@ class Reading:
 
 
 def untokenise(text: str, mentions: list[Mention]) -> str:
-    return re.sub(r"⟨[MECBX](\d+)⟩", lambda m: mentions[int(m.group(1))].text, text)
+    if "⟨" not in text:
+        return text
+    return _TOKEN.sub(lambda m: mentions[int(m.group(1))].text, text)
 
 
 def normalise(text: str | None) -> str:
@@ -138,7 +147,7 @@ def normalise(text: str | None) -> str:
 def _tokenise(
     text: str,
     vocabulary: Vocabulary,
-    defined: set[str],
+    defined: set[str] | _Defined,
     mentions: list[Mention],
     ecstasy_is_drug: bool = True,
 ) -> str:
@@ -153,6 +162,8 @@ def _tokenise(
             continue
         if kind == "M" and _mdma_not_drug(text, match, ecstasy_is_drug):
             continue
+        if kind == "M" and _recreational_use(text, match):
+            kind = "U"  # the drug as people use it, an exposure: never a trial's arm
         pieces.append(text[last : match.start()])
         pieces.append(f"⟨{kind}{len(mentions)}⟩")
         mentions.append(Mention(kind, name, match.group(0)))
@@ -169,7 +180,9 @@ def _tokenise(
             return f"⟨{match.group(1)}{match.group(2)}⟩"
         return match.group(0)
 
-    return re.sub(r"⟨([ME])(\d+)⟩\s*\(⟨([ME])(\d+)⟩\)", collapse, tokens)
+    if "(⟨" not in tokens:
+        return tokens
+    return _PARENTHESISED_MENTION.sub(collapse, tokens)
 
 
 _THERAPY_BEFORE = re.compile(
@@ -182,6 +195,30 @@ _THERAPY_AFTER = re.compile(
     r"|programs?|programmes?)\b)",
     re.IGNORECASE,
 )
+
+
+# MDMA as a recreational exposure, not a treatment: "lifetime ecstasy use", "ecstasy users",
+# "illicit MDMA". Such a mention (token ⟨U⟩) makes a record involve MDMA but is never the MDMA
+# side of a comparison or combination ("veterans with lifetime ecstasy use ... CPT versus
+# present-centred therapy" is not MDMA versus a treatment).
+_USE_BEFORE = re.compile(
+    r"\b(?:recreational|illicit|lifetime|past-year|past-month|past year|street|regular|heavy"
+    r"|chronic|naturalistic|polydrug|non-medical|nonmedical)\s+(?:[\w-]+\s+)?$",
+    re.IGNORECASE,
+)
+_USE_AFTER = re.compile(
+    r"^\)?\s*(?:users?|use disorders?|consumption|tablets?|pills?|polydrug)\b|^-using\b",
+    re.IGNORECASE,
+)
+
+
+def _recreational_use(text: str, match: re.Match[str]) -> bool:
+    after = text[match.end() : match.end() + 24]
+    if _USE_AFTER.match(after):
+        return True
+    if match.group(0).lower().startswith("ecstas") and _ECSTASY_USE.match(after):
+        return True
+    return bool(_USE_BEFORE.search(text[max(0, match.start() - 40) : match.start()]))
 
 
 def _therapy_context(text: str, match: re.Match[str]) -> bool:
@@ -220,10 +257,63 @@ def _defined_treatments(text: str, vocabulary: Vocabulary) -> set[str]:
     return found
 
 
+class _Defined:
+    """The treatments a record writes out, found only when an ambiguous abbreviation asks
+    (most records have none, and the scan reads the whole record)."""
+
+    def __init__(self, text: str, vocabulary: Vocabulary) -> None:
+        self._text, self._vocabulary = text, vocabulary
+        self._names: set[str] | None = None
+
+    def __contains__(self, name: object) -> bool:
+        if self._names is None:
+            self._names = _defined_treatments(self._text, self._vocabulary)
+        return name in self._names
+
+
+# An abbreviation the record defines for a mention: "trauma-focused psychotherapy (TFP)",
+# "MDMA-assisted therapy (MAT)" (the mention, up to three words of its own phrase, then the
+# abbreviation in parentheses).
+_DEFINITION = re.compile(
+    r"⟨([ME])(\d+)⟩(?:[\s-]+(?:assisted|facilitated|enhanced|augmented|supported|aided|therapy"
+    r"|therapies|psychotherapy|psychotherapies|treatment|treatments|intervention)){0,3}"
+    r"\s*\(([A-Z][A-Za-z0-9+-]{1,9})\)"
+)
+_ABBREVIATION = re.compile(r"(?<![\w⟨(-])([A-Z][A-Za-z0-9+-]{1,9})(?![\w⟩)])")
+# Parenthesised abbreviations that name measures or designs, never an intervention.
+_NOT_INTERVENTIONS = frozenset({"PTSD", "CAPS", "RCT", "RCTs", "ITT", "CI", "SD", "OR", "HR"})
+
+
+def _record_abbreviations(sentences: list[Sentence], mentions: list[Mention]) -> None:
+    """Abbreviations the record defines for MDMA or a treatment become mentions too, so
+    "MAT versus TFP" reads as MDMA versus a treatment when the record wrote "MDMA-assisted
+    therapy (MAT)" and "trauma-focused psychotherapy (TFP)". No pattern is compiled per
+    record: the abbreviations are looked up in a dict."""
+    aliases: dict[str, Mention] = {}
+    for sentence in sentences:
+        for match in _DEFINITION.finditer(sentence.tokens):
+            abbreviation = match.group(3)
+            capitals = sum(c.isupper() for c in abbreviation)
+            if capitals >= 2 and abbreviation not in _NOT_INTERVENTIONS:
+                aliases.setdefault(abbreviation, mentions[int(match.group(2))])
+    if not aliases:
+        return
+
+    def replace(match: re.Match[str]) -> str:
+        mention = aliases.get(match.group(1))
+        if mention is None:
+            return match.group(0)
+        mentions.append(Mention(mention.kind, mention.name, match.group(1)))
+        return f"⟨{mention.kind}{len(mentions) - 1}⟩"
+
+    for sentence in sentences:
+        sentence.tokens = _ABBREVIATION.sub(replace, sentence.tokens)
+
+
 def read_record(record: Mapping[str, Any], vocabulary: Vocabulary) -> Reading:
     title = normalise(record.get("title"))
     abstract = normalise(record.get("abstract"))
-    defined = _defined_treatments(f"{title}\n{abstract}", vocabulary)
+    defined = _Defined(f"{title}\n{abstract}", vocabulary)
     drug = _ecstasy_is_drug(f"{title}\n{abstract}", vocabulary)
     mentions: list[Mention] = []
     sentences = [Sentence(title, _tokenise(title, vocabulary, defined, mentions, drug), True, True)]
@@ -243,6 +333,8 @@ def read_record(record: Mapping[str, Any], vocabulary: Vocabulary) -> Reading:
             tokens = _tokenise(sentence, vocabulary, defined, mentions, drug)
             sentences.append(Sentence(sentence, tokens, lead))
             first = False
+    if "(" in abstract or "(" in title:
+        _record_abbreviations(sentences, mentions)
     return Reading(sentences, mentions)
 
 
@@ -259,6 +351,22 @@ def cue_phrases(reading: Reading, cue_name: str, where: str = "any") -> list[str
         for match in CUE[cue_name].finditer(sentence.tokens):
             found.append(untokenise(match.group(0), reading.mentions).strip(" ,;"))
     return found
+
+
+def first_phrase(reading: Reading, cue_name: str, where: str = "any") -> tuple[str, bool] | None:
+    """The first phrase a cue matches (as :func:`cue_phrases` reads ``where``) and whether it
+    is in the title; None when the cue does not fire. Stops at the first match."""
+    cue = CUE[cue_name]
+    for sentence in reading.sentences:
+        if where == "lead" and not sentence.lead:
+            continue
+        if where == "title" and not sentence.is_title:
+            continue
+        if where == "any" and sentence.speculative and not sentence.is_title:
+            continue
+        if match := cue.search(sentence.tokens):
+            return untokenise(match.group(0), reading.mentions).strip(" ,;"), sentence.is_title
+    return None
 
 
 def cue_matches(cue_name: str, text: str, vocabulary: Vocabulary) -> list[str]:

@@ -7,7 +7,8 @@ Reviewers edit it there. A config part that is present replaces the shipped part
 an entry can be removed as well as added (``mdma`` key by key: a config giving only its
 ``mesh`` keeps the shipped terms); a part the config leaves out — or a config without the
 block, as ``load_vocabulary({})`` in tests — takes the shipped config.yaml's part, read when
-first needed, so a config that gives every part never reads the shipped file.
+first needed, so a config that gives every part (and ``mechanism_instruments``) never reads
+the shipped file.
 
 Public API
 ----------
@@ -18,6 +19,12 @@ Public API
     (``vocabulary.established_treatments[2].terms``).
 ``DEFAULT_VOCABULARY``
     The shipped block as a plain dict (a fresh copy on each access, read on the first).
+
+The mechanism instruments (``mechanism_instruments:``, beside ``vocabulary:`` in config.yaml)
+are loaded with the vocabulary: for each mechanism (a ``keywords:`` slug) the measures that
+show it (validated instruments and paradigms: PTCI, WAI, skin conductance) and the construct
+words that name it. A config that gives the block replaces it whole; one without it takes
+the shipped block. Its slugs must be the config's keyword slugs (when the config has any).
 """
 
 from __future__ import annotations
@@ -50,6 +57,25 @@ class Treatment:
     mesh: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class Measure:
+    """One validated instrument or measurement paradigm of a mechanism of change."""
+
+    name: str
+    terms: tuple[str, ...] = ()
+    abbreviations: tuple[str, ...] = ()
+    ambiguous_abbreviations: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Mechanism:
+    """A mechanism of change (a keyword slug): the measures and words that show it."""
+
+    slug: str
+    measures: tuple[Measure, ...] = ()
+    constructs: tuple[str, ...] = ()
+
+
 @dataclass
 class Vocabulary:
     """The vocabulary, compiled. Build it with :func:`load_vocabulary`."""
@@ -58,10 +84,16 @@ class Vocabulary:
     mdma_mesh: tuple[str, ...]
     treatments: tuple[Treatment, ...]
     active_placebos: tuple[str, ...]
+    mechanisms: tuple[Mechanism, ...] = ()
     mention_pattern: re.Pattern[str] = field(init=False, repr=False)
     active_placebo_pattern: re.Pattern[str] = field(init=False, repr=False)
     # group name in mention_pattern -> ("M" or "E", canonical name, ambiguous?, written out?)
     groups: dict[str, tuple[str, str, bool, bool]] = field(init=False, repr=False)
+    # every measure term and construct word of the mechanisms (see mechanism_matches);
+    # group -> ("I" instrument or "K" construct, slug, shown name, ambiguous?, written out?)
+    mechanism_groups: dict[str, tuple[str, str, str, bool, bool]] = field(init=False, repr=False)
+    _mechanism_index: dict[str, list[tuple[str, re.Pattern[str]]]] = field(init=False, repr=False)
+    _mechanism_keys: frozenset[str] = field(init=False, repr=False)
 
     def _all_terms(self) -> list[str]:
         terms = [t.strip() for t in self.mdma_terms]
@@ -99,10 +131,77 @@ class Vocabulary:
         ahead = "[" + "".join(re.escape(c) for c in sorted(firsts)) + "]" if firsts else "(?!)"
         self.mention_pattern = re.compile(rf"(?<![A-Za-z0-9])(?={ahead})(?:{body})(?![A-Za-z0-9])")
         drugs = "|".join(_term_pattern(term, False) for term in self.active_placebos) or "(?!)"
+        self._compile_mechanisms()
         self.active_placebo_pattern = re.compile(
             r"(?i:\b(?:versus|vs\.?|compared (?:with|to)|against|or|and|with|,)\s+"
             rf"(?:[\w-]+\s+){{0,2}}?)(?<![A-Za-z0-9])(?:{drugs})(?![A-Za-z0-9])"
         )
+
+    def _compile_mechanisms(self) -> None:
+        """Index every measure term and construct word by its first word, each compiled once.
+
+        One alternation of some 250 terms would be tried at every position of every
+        sentence (most of the classifier's time); the index tries, at each word, only the
+        terms that begin with it.
+        """
+        self.mechanism_groups = {}
+        index: dict[str, list[tuple[int, str, re.Pattern[str]]]] = {}
+
+        def add(kind: str, slug: str, name: str, text: str, sensitive: bool, ambiguous: bool):
+            text = text.strip()
+            if not text:
+                return
+            group = f"k{len(self.mechanism_groups)}"
+            written_out = not (sensitive and _is_abbreviation(text))
+            self.mechanism_groups[group] = (kind, slug, name, ambiguous, written_out)
+            first = _WORD.match(text)
+            word = (first.group(0) if first else text).lower()
+            regex = re.compile(rf"{_term_pattern(text, sensitive)}(?![A-Za-z0-9])")
+            keys = {word}
+            if first and first.end() == len(text):  # one word: its plural starts a match too
+                keys |= {word + "s", word[:-1] + "ies" if word.endswith("y") else word + "es"}
+            for key in keys:
+                index.setdefault(key, []).append((len(text), group, regex))
+
+        for mechanism in self.mechanisms:
+            for measure in mechanism.measures:
+                for term in measure.terms:
+                    add("I", mechanism.slug, measure.name, term, _is_abbreviation(term), False)
+                for abbreviation in measure.abbreviations:
+                    add("I", mechanism.slug, measure.name, abbreviation, True, False)
+                for abbreviation in measure.ambiguous_abbreviations:
+                    add("I", mechanism.slug, measure.name, abbreviation, True, True)
+            for construct in mechanism.constructs:
+                add("K", mechanism.slug, construct, construct, False, False)
+        # longest first, so "Posttraumatic Cognitions Inventory" wins over a shorter term
+        self._mechanism_index = {
+            key: [(group, regex) for _, group, regex in sorted(entries, key=lambda e: -e[0])]
+            for key, entries in index.items()
+        }
+        self._mechanism_keys = frozenset(self._mechanism_index)
+
+    def mechanism_matches(self, text: str) -> list[tuple[tuple[str, str, str, bool, bool], str]]:
+        """The measure terms and construct words in ``text``, left to right and not
+        overlapping: (their facts in ``mechanism_groups``, the phrase as written). A match
+        starts at a word that follows no letter, digit or hyphen ("self-compassion" is not
+        "compassion")."""
+        found: list[tuple[tuple[str, str, str, bool, bool], str]] = []
+        if self._mechanism_keys.isdisjoint(_WORD.findall(text.lower())):
+            return found  # no word of the text starts a measure or a construct
+        end = 0
+        for word in _WORD.finditer(text):
+            start = word.start()
+            if start < end or (start and (text[start - 1].isalnum() or text[start - 1] == "-")):
+                continue
+            for group, regex in self._mechanism_index.get(word.group(0).lower(), ()):
+                if match := regex.match(text, start):
+                    found.append((self.mechanism_groups[group], match.group(0)))
+                    end = match.end()
+                    break
+        return found
+
+
+_WORD = re.compile(r"[A-Za-z0-9]+")
 
 
 def load_vocabulary(config: Mapping[str, Any] | None = None) -> Vocabulary:
@@ -138,6 +237,59 @@ def load_vocabulary(config: Mapping[str, Any] | None = None) -> Vocabulary:
         mdma_mesh=tuple(mdma.get("mesh", ())),
         treatments=treatments,
         active_placebos=tuple(parts["active_placebos"]),
+        mechanisms=load_mechanisms(config),
+    )
+
+
+def load_mechanisms(config: Mapping[str, Any] | None = None) -> tuple[Mechanism, ...]:
+    """The mechanisms of ``config["mechanism_instruments"]``, else of the shipped config.
+
+    A slug that is not one of the config's keyword slugs (when it names any) is a
+    ConfigError naming the key, so that a renamed keyword cannot leave its measures behind.
+    """
+    config = config or {}
+    block = config.get("mechanism_instruments")
+    if block is None:
+        try:
+            block = _shipped_config().get("mechanism_instruments") or {}
+        except OSError as exc:
+            raise ConfigError(
+                f"mechanism_instruments: not given, and the shipped {SHIPPED_CONFIG} to take "
+                f"it from cannot be read ({exc.strerror}); write it in the config (it may be {{}})"
+            ) from None
+        source = str(SHIPPED_CONFIG)
+    else:
+        source = "config"
+    problems = sorted(
+        _mechanism_validator().iter_errors(block), key=lambda e: list(e.absolute_path)
+    )
+    if problems:
+        lines = [
+            f"- mechanism_instruments{_key_path(e.absolute_path)}: {_describe(e)}" for e in problems
+        ]
+        raise ConfigError(f"{source} is invalid:\n" + "\n".join(lines))
+    slugs = [k.get("slug") for k in config.get("keywords") or [] if isinstance(k, Mapping)]
+    unknown = [slug for slug in block if slugs and slug not in slugs]
+    if unknown:
+        raise ConfigError(
+            f"mechanism_instruments.{unknown[0]}: not a keyword slug (keywords: "
+            f"{', '.join(str(s) for s in slugs)})"
+        )
+    return tuple(
+        Mechanism(
+            slug=slug,
+            measures=tuple(
+                Measure(
+                    name=m["name"],
+                    terms=tuple(m.get("terms", ())),
+                    abbreviations=tuple(m.get("abbreviations", ())),
+                    ambiguous_abbreviations=tuple(m.get("ambiguous_abbreviations", ())),
+                )
+                for m in entry.get("measures") or ()
+            ),
+            constructs=tuple(entry.get("constructs") or ()),
+        )
+        for slug, entry in block.items()
     )
 
 
@@ -167,14 +319,21 @@ def _shipped(key: str) -> Any:
 
 
 @functools.cache
-def _shipped_block() -> dict[str, Any]:
-    """The shipped config.yaml's ``vocabulary:`` block, checked as a config's would be."""
+def _shipped_config() -> dict[str, Any]:
+    """The shipped config.yaml, parsed (read once)."""
     text = SHIPPED_CONFIG.read_text(encoding="utf-8")
     try:
         config = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"{SHIPPED_CONFIG} is not valid YAML: {exc}") from None
-    vocabulary = (config.get("vocabulary") if isinstance(config, dict) else None) or {}
+    return config if isinstance(config, dict) else {}
+
+
+@functools.cache
+def _shipped_block() -> dict[str, Any]:
+    """The shipped config.yaml's ``vocabulary:`` block, checked as a config's would be."""
+    config = _shipped_config()
+    vocabulary = config.get("vocabulary") or {}
     block = {key: value for key, value in vocabulary.items() if value is not None}
     _check(block, str(SHIPPED_CONFIG))
     return block
@@ -189,6 +348,16 @@ def _validator() -> Any:
     from ..config import load_schema
 
     return Draft202012Validator(load_schema()["properties"]["vocabulary"])
+
+
+@functools.cache
+def _mechanism_validator() -> Any:
+    """The schema's mechanism_instruments part."""
+    from jsonschema import Draft202012Validator
+
+    from ..config import load_schema
+
+    return Draft202012Validator(load_schema()["properties"]["mechanism_instruments"])
 
 
 def _check(block: Mapping[str, Any], source: str) -> None:
