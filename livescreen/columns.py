@@ -75,6 +75,8 @@ REGISTRATION_COLUMNS = [
     "new_since_essay",
     "highlight",
     "highlight_reason",
+    "mechanism_measures",
+    "mechanism_analysis",
     "linked_pmids",
     "registry_url",
     *TRACKING_COLUMNS,

@@ -19,6 +19,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from .classify import MECHANISM_EVIDENCE_COLUMNS, mechanism_evidence_rows
 from .columns import (
     ESSAY_TABLE_COLUMNS,
     HIGHLIGHT_COLUMNS,
@@ -88,6 +89,49 @@ class Inputs:
         return cls(**{name: getattr(named, name) for name in cls.__dataclass_fields__})
 
 
+def prioritised(
+    rows: list[dict], registered: list[dict], shown: dict, order: str
+) -> tuple[list[dict], list[dict]]:
+    """Rows with `priority`, `relevance` and `priority_reason` from a model trained on the
+    review's decisions (livescreen.prioritise; blank until there is one include and one
+    exclude, and for decided records). With `order: priority` the undecided records follow
+    the highlighted ones best first; decided records come last, newest first."""
+    from .prioritise import rank  # scikit-learn only in the step that ranks
+
+    records = [{**r, "record_id": r["pmid"]} for r in rows]
+    records += [{**r, "record_id": r["nct_id"]} for r in registered]
+    ranked = rank(records, {rid: d.decision for rid, d in shown.items()})
+    for row in [*rows, *registered]:
+        found = ranked.get(row.get("pmid") or row.get("nct_id"))
+        row["priority"] = str(found.priority) if found else ""
+        row["relevance"] = f"{found.relevance:.4f}" if found else ""
+        row["priority_reason"] = found.priority_reason if found else ""
+    if order != "priority" or not ranked:
+        return rows, registered
+
+    def key(row: dict) -> tuple:
+        return (row.get("highlight") != "true", row["priority"] == "", int(row["priority"] or 0))
+
+    return sorted(rows, key=key), sorted(registered, key=key)  # stable: ties keep newest first
+
+
+def stopping_lines(history: list[dict], total: int, rule: dict | None) -> list[str]:
+    """The run summary's lines on when it is safe to stop (once anything was decided)."""
+    from .prioritise import screening_labels, stopping_estimate
+
+    labels = screening_labels(history)[:total]
+    if not labels or not total:
+        return []
+    rule = rule or {}
+    estimate = stopping_estimate(
+        labels,
+        total,
+        recall_target=rule.get("recall_target", 0.95),
+        confidence=rule.get("confidence", 0.95),
+    )
+    return [f"- {line}" for line in estimate.summary_lines()]
+
+
 def summary_line(result: dict) -> str:
     """The step's log line."""
     return (
@@ -109,6 +153,8 @@ def build(
     exclusion_reasons: list[str] = (),
     workbook: dict | None = None,
     reviewers: list[str] = (),
+    order: str = "priority",
+    stopping_rule: dict | None = None,
     now: dt.datetime | None = None,
     log=None,
 ) -> dict:
@@ -183,7 +229,10 @@ def build(
         )
         rows = with_review(publications, "pmid", shown, conflicts, seen, run_time)
         registered = with_review(trials, "nct_id", shown, conflicts, seen, run_time)
+        rows, registered = prioritised(rows, registered, shown, order)
+        stopping = stopping_lines(history, len(rows) + len(registered), stopping_rule)
         highlighted = highlighted_rows(rows, registered)
+        evidence = mechanism_evidence_rows([*rows, *registered])
         essay_rows = with_review(matches, "pmid", shown, conflicts, seen, run_time)
 
         def columns(view: str, base: list[str]) -> list[str]:
@@ -216,6 +265,8 @@ def build(
             "run": run_time,
             "sources": sources,
             "exclusion_reasons": exclusion_reasons,
+            "stopping": stopping,
+            "mechanism_evidence": evidence,
         }
         workbooks = {WORKBOOK_FILE: _sheets(tables, columns, layout)}
         for name in reviewers if dual else []:
@@ -247,6 +298,7 @@ def build(
                 SCREENING_CONFLICT_COLUMNS,
             )
         write_csv(screening / "possible_essay_matches.csv", possible, POSSIBLE_MATCH_COLUMNS)
+        write_csv(screening / "mechanism_evidence.csv", evidence, MECHANISM_EVIDENCE_COLUMNS)
         write_csv(screening / "decision_conflicts.csv", conflict_rows(history), CONFLICT_COLUMNS)
         write_jsonl(
             known_path,
@@ -265,7 +317,7 @@ def build(
             len(conflicts),
             keywords=keywords,
             torn=bool(torn),
-            extra_lines=agreement_lines(agreed) if agreed else [],
+            extra_lines=[*(agreement_lines(agreed) if agreed else []), *stopping],
         )
         write_seen(decisions / "seen.csv", seen)
     return {
@@ -317,12 +369,23 @@ def _sheets(tables: list[CsvView], columns, layout: dict) -> list:
             if t.name.startswith(f"{MECHANISM_FOLDER}/")
         ]
     summary = summary_rows(tables, layout.get("run", ""), layout.get("sources", []))
+    summary += [{"table": line.removeprefix("- ")} for line in layout.get("stopping", [])]
     sheets = [Sheet("Summary", SUMMARY_COLUMNS, summary, widths={"table": 45})]
     for name, table_name, links in specs:
         table = by_name[table_name]
         base = [c for c in table.columns if c in LIVESCREEN_COLUMNS]
         added = [c for c in columns(f"{WORKBOOK_FILE} [{name}]", base) if c not in base]
         sheets.append(screening_sheet(name, screening_layout(base, added), table, links, layout))
+    sheets += [
+        Sheet(
+            "Mechanism evidence",
+            MECHANISM_EVIDENCE_COLUMNS,
+            layout.get("mechanism_evidence", []),
+            highlight_column="highlight",
+            widths={"title": 50, "measures": 40},
+            max_lines=3,
+        )
+    ]
     return sheets
 
 

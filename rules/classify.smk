@@ -10,10 +10,7 @@ rule classify:
     threads: 2
     params:
         # everything besides a record that decides its classification (a change reclassifies)
-        settings={
-            "essay_date": config["essay_date"],
-            "vocabulary": config.get("vocabulary", {}),
-        },
+        settings=classification_settings(),
         cache="results/data/classify_cache.sqlite",
     script:
         "../scripts/classify.py"

@@ -2,6 +2,7 @@ import datetime as dt
 import sys
 import time
 
+from livescreen.classify import load_vocabulary
 from livescreen.config import keyword, keyword_slugs, validate_config
 from livescreen.errors import LivescreenError
 from livescreen.search import full_query
@@ -33,6 +34,24 @@ except LivescreenError as error:
     sys.exit(
         f"livescreen: {error}\nNothing was recorded or rewritten; fix it and run again."
     )
+
+
+def classification_settings():
+    """Everything besides a record that decides its classification: a change reclassifies."""
+    return {
+        "essay_date": config["essay_date"],
+        "vocabulary": config.get("vocabulary", {}),
+        "mechanism_instruments": config.get("mechanism_instruments"),
+        "keywords": [{"slug": slug} for slug in KEYWORDS],
+    }
+
+
+# The vocabulary and the mechanism instruments are checked before anything runs, too
+# (a mechanism keyed by a keyword that no longer exists names its key).
+try:
+    load_vocabulary(classification_settings())
+except LivescreenError as error:
+    sys.exit(f"livescreen: {error}")
 
 
 def all_outputs():

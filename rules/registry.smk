@@ -24,7 +24,6 @@ rule registrations:
     conda:
         "../envs/livescreen.yaml"
     params:
-        essay_date=config["essay_date"],
-        vocabulary=config.get("vocabulary", {}),
+        settings=classification_settings(),
     script:
         "../scripts/registrations.py"

@@ -23,6 +23,8 @@ rule screening_tables:
         exclusion_reasons=config["exclusion_reasons"],
         workbook=config["workbook"],
         reviewers=config["reviewers"],
+        order=config["order"],
+        stopping=config["stopping"],
         # the decision store's fingerprint: the tables are rebuilt whenever it changed
         decisions_state=DECISIONS_STATE,
     script:

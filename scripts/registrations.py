@@ -9,11 +9,12 @@ from livescreen.registry import parse_studies
 params = snakemake.params
 with logged(snakemake.log[0]) as log:
     search = read_json(snakemake.input[0])
-    vocabulary = load_vocabulary({"vocabulary": params.vocabulary})
+    settings = dict(params.settings)
+    vocabulary = load_vocabulary(settings)
     registrations = [
         {
             **registration,
-            **classify(record_from_registration(registration), vocabulary, params.essay_date),
+            **classify(record_from_registration(registration), vocabulary, settings["essay_date"]),
             "source": search["source"],
         }
         for registration in parse_studies(search["studies"])

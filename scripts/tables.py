@@ -19,6 +19,8 @@ with logged(snakemake.log[0]) as log:
         exclusion_reasons=list(params.exclusion_reasons),
         workbook=dict(params.workbook),
         reviewers=list(params.reviewers),
+        order=params.order,
+        stopping_rule=dict(params.stopping),
         log=log,
     )
     write_outputs(result, output.screening, output.manifest)

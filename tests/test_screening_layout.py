@@ -72,6 +72,7 @@ def test_sheets_open_on_the_summary_and_lay_out_ids_decisions_title_and_abstract
         "To screen",
         "Registered trials",
         "Essay matches",
+        "Mechanism evidence",
     ]
     ws = book["To screen"]
     assert header(ws)[:8] == [

@@ -1,0 +1,81 @@
+"""Prioritised screening: learn from the reviewers' decisions, rank what is left, say when
+it is safe to stop, and hand records to and from ASReview LAB.
+
+The API for the screening step
+------------------------------
+``rank(records, decisions) -> dict[str, Ranked]``
+    For every undecided record: ``priority`` (1 = read first), ``relevance`` (the model's
+    score) and ``priority_reason`` (its strongest terms: ``"mdma-assisted, prolonged
+    exposure, randomised"``). `records`: dicts with ``record_id`` (or ``pmid`` /
+    ``nct_id``), ``title``, ``abstract``, ``keywords``, ``mesh``; `decisions`:
+    record_id -> ``include`` / ``exclude`` (text or a `livescreen.decisions.Decision`;
+    ``maybe`` and blank are undecided). ``{}`` until the decisions hold at least one
+    include and one exclude. Deterministic, offline, about 3 s at 10,000 records
+    (`model`).
+``stopping_estimate(labels, n_total, recall_target=0.95, confidence=0.95,
+sample_start=None) -> StoppingEstimate``
+    Callaghan & Müller-Hansen's hypergeometric stopping rule (`stopping`):
+    ``.stop``, ``.p_value``, ``.estimated_recall``, ``.recall_lower_bound``,
+    ``.more_to_screen`` and ``.summary_lines()`` (what it found, and what it assumes).
+    `labels`: 1/0 of the records screened, in the order screened
+    (`screening_labels` builds them from the decision store's history).
+``sample_order(record_ids) -> list[str]``
+    The fixed random order of the records left, for the rule's random sample.
+``write_asreview_dataset(path, records, decisions)`` /
+``read_asreview_labels(path, records) -> ImportedLabels``
+    ASReview LAB's dataset format out, its exported labels back as decisions
+    (`asreview_io`).
+
+`livescreen simulate DATA --compare asreview` (`simulate`) replays a labelled review with
+this model and ASReview's default; `docs/benchmarks.md` has the figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from . import metrics
+from .asreview_io import (
+    AsreviewFormatError,
+    ImportedLabels,
+    asreview_rows,
+    read_asreview_labels,
+    write_asreview_dataset,
+)
+from .model import DEFAULT_CONFIG, ModelConfig, Ranked, decision_label, rank
+from .stopping import StoppingEstimate, sample_order, stopping_estimate
+
+
+def screening_labels(history: Iterable[dict], screener: str = "") -> list[int]:
+    """1 (include) / 0 (exclude) for every record whose decision in force is include or
+    exclude, in the order each was first decided, from the decision store's history
+    (`livescreen.decisions.read_store`): the `labels` `stopping_estimate` takes."""
+    from livescreen.decisions import current_decisions
+
+    history = list(history)
+    current = current_decisions(history, screener)
+    first: dict[str, int] = {}
+    for index, entry in enumerate(history):
+        if entry.get("status") == "decided" and entry.get("screener", "") == screener:
+            first.setdefault(entry["record_id"], index)
+    order = sorted(first, key=first.get)
+    labels = [decision_label(current[rid]) for rid in order if rid in current]
+    return [1 if label == "include" else 0 for label in labels if label]
+
+
+__all__ = [
+    "DEFAULT_CONFIG",
+    "AsreviewFormatError",
+    "ImportedLabels",
+    "ModelConfig",
+    "Ranked",
+    "StoppingEstimate",
+    "asreview_rows",
+    "metrics",
+    "rank",
+    "read_asreview_labels",
+    "sample_order",
+    "screening_labels",
+    "stopping_estimate",
+    "write_asreview_dataset",
+]
