@@ -225,7 +225,23 @@ def test_a_record_dropping_out_and_keywords_removed_or_renamed_lose_nothing(proj
         for entry in config["keywords"]:
             if entry["slug"] == "insight_breakthrough":
                 entry["slug"] = "insight_breakthrough_v2"
+        # the mechanism instruments are keyed by slug: a reviewer renames them too (livescreen
+        # stops naming the key otherwise, checked below)
+        instruments = config["mechanism_instruments"]
+        instruments["insight_breakthrough_v2"] = instruments.pop("insight_breakthrough")
+        instruments.pop("comparative_trials", None)
 
+    def rename_only_the_keyword(config):
+        rename_and_remove(config)
+        instruments = config["mechanism_instruments"]
+        instruments["insight_breakthrough"] = instruments.pop("insight_breakthrough_v2")
+
+    config_before = (project / "config.yaml").read_text(encoding="utf-8")
+    reconfigure(project, rename_only_the_keyword)
+    stopped = snakemake(project, *SNAPSHOT, check=False)
+    assert stopped.returncode != 0
+    assert "mechanism_instruments.insight_breakthrough: not a keyword slug" in stopped.stderr
+    (project / "config.yaml").write_text(config_before, encoding="utf-8")
     reconfigure(project, rename_and_remove)
     for _ in range(2):  # the run after the change, and the one after that
         snakemake(project, *SNAPSHOT)

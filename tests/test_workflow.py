@@ -203,7 +203,7 @@ def test_faults_leave_the_output_identical(workdir, standin, ctgov_standin, tmp_
 
 
 def test_exhausted_retries_fail_the_job_and_leave_no_table(workdir, standin):
-    standin.inject("efetch", *["500"] * 3)
+    standin.persist("efetch", "500")  # every attempt of every job fails (retries cannot win)
     result = snakemake(workdir, *live(standin, "max_retries=2"), check=False)
     assert result.returncode != 0
     assert not (workdir / "results" / "screening" / "to_screen.csv").exists()
