@@ -338,16 +338,24 @@ def read_record(record: Mapping[str, Any], vocabulary: Vocabulary) -> Reading:
     return Reading(sentences, mentions)
 
 
-def cue_phrases(reading: Reading, cue_name: str, where: str = "any") -> list[str]:
-    """Phrases matching a cue: ``where`` is any, lead (self-describing sentences) or title."""
-    found = []
+def sentences_read(reading: Reading, where: str = "any"):
+    """The sentences a cue reads: ``where`` is any (not speculative ones, except the title:
+    "a randomised trial is warranted" says nothing about this study), lead (self-describing
+    sentences) or title."""
     for sentence in reading.sentences:
         if where == "lead" and not sentence.lead:
             continue
         if where == "title" and not sentence.is_title:
             continue
         if where == "any" and sentence.speculative and not sentence.is_title:
-            continue  # "a randomised trial is warranted" says nothing about this study
+            continue
+        yield sentence
+
+
+def cue_phrases(reading: Reading, cue_name: str, where: str = "any") -> list[str]:
+    """Phrases matching a cue: ``where`` is any, lead (self-describing sentences) or title."""
+    found = []
+    for sentence in sentences_read(reading, where):
         for match in CUE[cue_name].finditer(sentence.tokens):
             found.append(untokenise(match.group(0), reading.mentions).strip(" ,;"))
     return found
@@ -357,13 +365,7 @@ def first_phrase(reading: Reading, cue_name: str, where: str = "any") -> tuple[s
     """The first phrase a cue matches (as :func:`cue_phrases` reads ``where``) and whether it
     is in the title; None when the cue does not fire. Stops at the first match."""
     cue = CUE[cue_name]
-    for sentence in reading.sentences:
-        if where == "lead" and not sentence.lead:
-            continue
-        if where == "title" and not sentence.is_title:
-            continue
-        if where == "any" and sentence.speculative and not sentence.is_title:
-            continue
+    for sentence in sentences_read(reading, where):
         if match := cue.search(sentence.tokens):
             return untokenise(match.group(0), reading.mentions).strip(" ,;"), sentence.is_title
     return None
