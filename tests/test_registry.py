@@ -494,3 +494,19 @@ def test_allocation_and_acronym_come_from_real_registrations(shared):
     assert parsed["NCT03630471"]["acronym"] == "PRIDE"
     assert parsed["NCT04207047"]["allocation"] == "NON_RANDOMIZED"
     assert parsed["NCT03475563"]["allocation"] is None  # observational: no allocation
+
+
+def test_registered_allocation_decides_the_design_and_no_date_is_not_new(shared):
+    from livescreen.classify import classify, load_vocabulary, record_from_registration
+
+    vocabulary = load_vocabulary({})
+    folder = shared / "fixtures" / "ctgov" / "aact"
+    randomised = parse_study(json.loads((folder / "NCT00763412.json").read_text("utf-8")))
+    assert randomised["allocation"] == "RANDOMIZED"
+    assert (
+        classify(record_from_registration(randomised), vocabulary, "2021-09-03")["design"] == "rct"
+    )
+    undated = {"nct_id": "NCT00000001", "title": "MDMA-assisted CPT versus CPT", "arms": []}
+    result = classify(record_from_registration(undated), vocabulary, "2021-09-03")
+    assert result["new_since_essay"] is False
+    assert "no registration or start date: not known to be new" in result["highlight_reason"]

@@ -98,4 +98,7 @@ def _first_appeared_after(record: Mapping[str, Any], essay: date) -> tuple[bool,
         return True, f"{value} spans {essay.isoformat()}; counted as new"
     if published:
         return True, f"{label} spans {essay.isoformat()}; counted as new"
+    if "Trial Registration" in (record.get("publication_types") or []):
+        # a registration with no date and no active status: nothing shows it is new
+        return False, "no registration or start date: not known to be new"
     return True, "no date; counted as new so that it is screened"

@@ -24,6 +24,12 @@ _ARM_TYPES = {
 }
 
 
+ALLOCATION = {
+    "RANDOMIZED": "Allocation: randomized.",
+    "NON_RANDOMIZED": "Allocation: non-randomized.",
+}
+
+
 def record_from_registration(registration: Mapping[str, Any]) -> dict[str, Any]:
     """A trial registration (livescreen.registry's dict, or a bundled registered_trials.json
     item) as a record :func:`classify` reads.
@@ -46,6 +52,9 @@ def record_from_registration(registration: Mapping[str, Any]) -> dict[str, Any]:
         sentences.append(sentence + ".")
     if len(arms) == 1:
         sentences.append("Single-arm study (one arm registered).")
+    allocation = str(registration.get("allocation") or "").upper()
+    if allocation in ALLOCATION:  # the registry's own word on randomisation decides the design
+        sentences.append(ALLOCATION[allocation])
     title = (
         registration.get("official_title")
         or registration.get("title")
