@@ -510,3 +510,15 @@ def test_registered_allocation_decides_the_design_and_no_date_is_not_new(shared)
     result = classify(record_from_registration(undated), vocabulary, "2021-09-03")
     assert result["new_since_essay"] is False
     assert "no registration or start date: not known to be new" in result["highlight_reason"]
+
+
+def test_an_active_comparator_is_never_called_background():
+    from livescreen.classify import classify, load_vocabulary, record_from_registration
+
+    bundled = json.loads(
+        (ROOT / "resources" / "snapshot" / "registered_trials.json").read_text("utf-8")
+    )
+    acpt = next(item for item in bundled if item["nct_id"] == "NCT05837845")
+    result = classify(record_from_registration(acpt), load_vocabulary({}), "2021-09-03")
+    assert result["relation_to_established"] == "head-to-head"
+    assert "background" not in result["highlight_reason"]

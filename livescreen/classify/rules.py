@@ -223,7 +223,7 @@ def classify(record: Mapping[str, Any], vocabulary: Vocabulary, essay_date: str)
         (not retracted, "not retracted", f"retracted ({'; '.join(retraction_evidence)})"),
     ]
     highlight = all(ok for ok, _, _ in conditions)
-    reason = _reason(conditions, highlight, types, reading)
+    reason = _reason(conditions, highlight, types, reading, relation)
     if established:
         reason += f" | comparator {comparator} ({comparator_evidence})"
     if record.get("expression_of_concern"):
@@ -554,11 +554,18 @@ def _trial_like(
 
 
 def _reason(
-    conditions: list[tuple[bool, str, str]], highlight: bool, types: list[str], reading: Reading
+    conditions: list[tuple[bool, str, str]],
+    highlight: bool,
+    types: list[str],
+    reading: Reading,
+    relation: str = "none",
 ) -> str:
     """highlight_reason: the conditions that failed (or all, when highlighted), those that
-    held, the publication types and the treatment mentions set aside as background."""
-    background = reading.evidence_for("background")
+    held, the publication types and the treatment mentions set aside as background — not
+    listed when a treatment is compared or combined, since the comparator or the combined
+    treatment would then be called background too ("versus standard CPT")."""
+    compared = relation in ("head-to-head", "add-on-or-combined")
+    background = [] if compared else reading.evidence_for("background")
     if highlight:
         reason = "highlighted: " + "; ".join(text for _, text, _ in conditions)
     else:
