@@ -21,6 +21,7 @@ from itertools import islice
 from pathlib import Path
 
 from .files import iter_jsonl, write_jsonl
+from .logs import Progress
 
 CHUNK = 2000  # records read, looked up and classified at a time
 POOL_CHUNK = 100  # records per task sent to a worker process
@@ -107,6 +108,9 @@ def classify_file(
         while chunk := list(islice(records, CHUNK)):
             yield chunk
 
+    total = _count_lines(source)
+    progress = Progress("classifying records", total) if total > 2 * CHUNK else None
+
     def classified() -> Iterable[dict]:
         for chunk in chunks():
             keys = [_key(prefix, record) for record in chunk]
@@ -128,6 +132,8 @@ def classify_file(
                 counts["records"] += 1
                 counts["highlighted"] += bool(record["highlight"])
                 yield record
+            if progress:
+                progress.advance(counts["records"])
 
     try:
         write_jsonl(target, classified())
@@ -135,6 +141,11 @@ def classify_file(
         if pool:
             pool.shutdown()
     return counts
+
+
+def _count_lines(path: str | Path) -> int:
+    with open(path, "rb") as handle:
+        return sum(1 for line in handle if line.strip())
 
 
 def _key(prefix: str, record: dict) -> str:

@@ -46,6 +46,7 @@ from .eutils import (
     shown_id,
 )
 from .http import excerpt_of
+from .logs import Progress
 
 log = logging.getLogger("livescreen.fetch")
 STORE_FILE = "records.sqlite"
@@ -209,8 +210,11 @@ def fetch_missing(
     have = store.stored(unique)
     missing = [pmid for pmid in unique if pmid not in have]
     batches = [missing[i : i + batch_size] for i in range(0, len(missing), batch_size)]
+    progress = Progress("fetching PMIDs", len(missing)) if len(batches) > 1 else None
     for number, batch in enumerate(batches, start=1):
         store.put(fetch_batch(source, batch, f"batch {number} of {len(batches)}"), source.source)
+        if progress:
+            progress.advance(min(number * batch_size, len(missing)))
     return {
         "requested": len(unique),
         "already_stored": len(have),

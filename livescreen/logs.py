@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,3 +24,21 @@ def logged(path: str | Path) -> Iterator[logging.Logger]:
         raise
     finally:
         handler.close()
+
+
+class Progress:
+    """Progress of a long step, as a line on stderr (which Snakemake shows in the terminal
+    and a cron mail keeps; no carriage returns) about every `step` percent, and in the log."""
+
+    def __init__(self, what: str, total: int, step: int = 10):
+        self.what, self.total, self.step, self.next = what, total, step, step
+
+    def advance(self, done: int) -> None:
+        if not self.total:
+            return
+        percent = 100 * done // self.total
+        if percent >= self.next or done == self.total:
+            line = f"livescreen: {self.what}: {done:,} of {self.total:,} ({percent}%)"
+            print(line, file=sys.stderr, flush=True)
+            logging.getLogger("livescreen").info(line.removeprefix("livescreen: "))
+            self.next = (percent // self.step + 1) * self.step

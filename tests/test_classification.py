@@ -51,3 +51,15 @@ def test_changed_settings_or_records_are_classified_again(tmp_path, snapshot):
     counts = classify_file(source, tmp_path / "c.jsonl", later, cache=cache)
     assert (counts["classified"], counts["from_cache"]) == (1, n - 1)
     assert ClassificationCache(cache).get(["missing"]) == {}
+
+
+def test_progress_of_a_long_step_is_a_few_plain_lines(capsys):
+    from livescreen.logs import Progress
+
+    progress = Progress("classifying records", 1000)
+    for done in range(0, 1001, 50):
+        progress.advance(done)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == "livescreen: classifying records: 100 of 1,000 (10%)"
+    assert lines[-1] == "livescreen: classifying records: 1,000 of 1,000 (100%)"
+    assert len(lines) == 10 and not any("\r" in line for line in lines)
