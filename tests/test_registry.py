@@ -522,3 +522,13 @@ def test_an_active_comparator_is_never_called_background():
     result = classify(record_from_registration(acpt), load_vocabulary({}), "2021-09-03")
     assert result["relation_to_established"] == "head-to-head"
     assert "background" not in result["highlight_reason"]
+
+
+def test_experimental_against_placebo_arms_is_an_rct_when_allocation_is_not_given():
+    from livescreen.classify import classify, load_vocabulary, record_from_registration
+
+    bundled = json.loads(BUNDLED.read_text("utf-8"))
+    mapp1 = next(item for item in bundled if item["nct_id"] == "NCT03537014")
+    assert "allocation" not in mapp1  # the bundled copy does not say
+    result = classify(record_from_registration(mapp1), load_vocabulary({}), "2021-09-03")
+    assert result["design"] == "rct" and "randomized" in result["highlight_reason"]

@@ -28,6 +28,7 @@ ALLOCATION = {
     "RANDOMIZED": "Allocation: randomized.",
     "NON_RANDOMIZED": "Allocation: non-randomized.",
 }
+PLACEBO_CONTROLLED = "Allocation not stated; experimental versus placebo arms: randomized design."
 
 
 def record_from_registration(registration: Mapping[str, Any]) -> dict[str, Any]:
@@ -53,8 +54,13 @@ def record_from_registration(registration: Mapping[str, Any]) -> dict[str, Any]:
     if len(arms) == 1:
         sentences.append("Single-arm study (one arm registered).")
     allocation = str(registration.get("allocation") or "").upper()
+    kinds = {str(arm.get("type") or "").upper() for arm in arms}
     if allocation in ALLOCATION:  # the registry's own word on randomisation decides the design
         sentences.append(ALLOCATION[allocation])
+    elif "EXPERIMENTAL" in kinds and kinds & {"PLACEBO_COMPARATOR", "SHAM_COMPARATOR"}:
+        # allocation not given (the bundled registrations lack it): an experimental arm against
+        # a placebo or sham arm is a randomised design in registry practice; the reason says so
+        sentences.append(PLACEBO_CONTROLLED)
     title = (
         registration.get("official_title")
         or registration.get("title")
