@@ -250,8 +250,8 @@ def fixture_articles() -> list[bytes]:
 
 
 def snapshot_articles() -> list[bytes]:
-    """The project's bundled MDMA/PTSD records as PubMed XML (livescreen.snapshot)."""
-    from livescreen.snapshot import Snapshot
+    """The project's bundled MDMA/PTSD records as PubMed XML (livescreen.sources.snapshot)."""
+    from livescreen.sources.snapshot import Snapshot
 
     snapshot = Snapshot(ROOT / "resources" / "snapshot" / "snapshot_records.json")
     return [xml.strip() for xml in snapshot.articles.values()]

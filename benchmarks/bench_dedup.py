@@ -7,7 +7,7 @@ bib-dedupe's labelled sets in ../shared/benchmarks/dedup/bib-dedupe, in one run.
     python benchmarks/bench_dedup.py --scale 100000   # deduplicate() time at 100,000 records
 
 It prints the machine and the load, then `livescreen dedup-benchmark` (the same code, see
-livescreen/duplicates/benchmark.py for the metric), and the share of the CPU other processes
+livescreen/dedup/benchmark.py for the metric), and the share of the CPU other processes
 took while it ran. `--scale N` times `deduplicate` alone on N records made by repeating the
 sets' records with altered titles and years (hard for blocking: every record has copies
 that share its first title words), reporting candidate pairs and seconds.
@@ -39,8 +39,8 @@ _common.LIBRARIES = (*_common.LIBRARIES, "bib-dedupe", "pandas")
 
 
 def scale(count: int) -> None:
-    from livescreen.duplicates import deduplicate
-    from livescreen.duplicates.benchmark import read_dataset, row_to_record
+    from livescreen.dedup import deduplicate
+    from livescreen.dedup.benchmark import read_dataset, row_to_record
 
     base = []
     for name in DATASETS[:-1]:
@@ -78,7 +78,7 @@ def main() -> int:
         print(f"no benchmark sets at {SETS}", file=sys.stderr)
         return 1
     _common.print_machine("deduplication: livescreen and bib-dedupe")
-    from livescreen.duplicates.benchmark import main as benchmark
+    from livescreen.dedup.benchmark import main as benchmark
 
     argv = [str(SETS / name) for name in DATASETS] + ["--tool", args.tool]
     if args.json:

@@ -1,4 +1,4 @@
-"""Parsing benchmark: livescreen.pubmed_xml against bare lxml iterparse, pubmed_parser and
+"""Parsing benchmark: livescreen.parse.pubmed_xml against bare lxml iterparse, pubmed_parser and
 Bio.Entrez.read on the same file of real PubMed records, in one run.
 
 The file is built from the real <PubmedArticle> records in ../shared/fixtures/medline,
@@ -68,7 +68,7 @@ def _lxml_every_element(path: str) -> int:
 
 
 def _livescreen(path: str) -> int:
-    from livescreen.pubmed_xml import iter_articles
+    from livescreen.parse.pubmed_xml import iter_articles
 
     return sum(1 for _record in iter_articles(path))
 
@@ -102,7 +102,7 @@ PARSERS = {
     "entrez-parse": _entrez_parse,
 }
 IMPORTS = {
-    "livescreen": "livescreen.pubmed_xml",
+    "livescreen": "livescreen.parse.pubmed_xml",
     "lxml-bare": "lxml.etree",
     "lxml-every-element": "lxml.etree",
     "pubmed_parser": "pubmed_parser",

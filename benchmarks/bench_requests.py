@@ -87,9 +87,9 @@ class Servers:
 
     def __init__(self, unique: int, seed_articles: list[bytes]):
         from livescreen.config import load_config
-        from livescreen.registry import study_json, study_matches
         from livescreen.search import full_query
-        from livescreen.snapshot import Snapshot
+        from livescreen.sources.registry import study_json, study_matches
+        from livescreen.sources.snapshot import Snapshot
         from tests.support.ctgov_standin import CtgovStandIn
         from tests.support.standin import EutilsStandIn
 
@@ -159,7 +159,7 @@ class Servers:
         self.answers.clear()
 
     def registry_minimum(self) -> int:
-        from livescreen.registry import study_matches
+        from livescreen.sources.registry import study_matches
 
         config = {"cond": "", "intr": ""}
         from livescreen.config import load_config

@@ -56,7 +56,7 @@ def searches_for(pmids: list[str], slugs: list[str]) -> list[dict]:
 
 
 def iter_jsonl(path: Path):
-    """One record at a time (the streaming alternative to livescreen.tables.read_jsonl)."""
+    """One record at a time (the streaming alternative to livescreen.review.tables.read_jsonl)."""
     with open(path, encoding="utf-8") as handle:
         for line in handle:
             if line.strip():
@@ -85,14 +85,14 @@ def read_jsonl_paused_gc(path: Path) -> list[dict]:
 def child(size: int, workdir: Path, workbook: bool, streaming: bool = False) -> None:
     from livescreen.classify import classify, load_vocabulary
     from livescreen.config import load_config
-    from livescreen.dedup import match_essay_references, merge_search_hits
+    from livescreen.dedup.essay import match_essay_references, merge_search_hits
     from livescreen.fetch import ensure_complete
     from livescreen.files import read_jsonl, write_csv, write_jsonl
-    from livescreen.pubmed_xml import iter_articles
-    from livescreen.references import read_reference_list
-    from livescreen.resolve import resolve_references
-    from livescreen.snapshot import Snapshot
-    from livescreen.tables import SCREENING_COLUMNS, mechanism_rows, screening_rows
+    from livescreen.parse.pubmed_xml import iter_articles
+    from livescreen.references.parse import read_reference_list
+    from livescreen.references.resolve import resolve_references
+    from livescreen.review.tables import SCREENING_COLUMNS, mechanism_rows, screening_rows
+    from livescreen.sources.snapshot import Snapshot
 
     root = _common.ROOT
     config = load_config(root / "config.yaml")
@@ -182,7 +182,7 @@ def child(size: int, workdir: Path, workbook: bool, streaming: bool = False) -> 
     if workbook:
         import csv
 
-        from livescreen.workbook import Sheet, write_workbook
+        from livescreen.review.workbook import Sheet, write_workbook
 
         def workbook_step():
             with open(out / "to_screen.csv", encoding="utf-8-sig", newline="") as handle:

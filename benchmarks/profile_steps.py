@@ -1,4 +1,4 @@
-"""Profile one local step with pyinstrument: the parser (livescreen.pubmed_xml) or the
+"""Profile one local step with pyinstrument: the parser (livescreen.parse.pubmed_xml) or the
 classifier (livescreen.classify), on the benchmark corpus.
 
     python benchmarks/profile_steps.py parse                 # 5,000 records
@@ -26,7 +26,7 @@ def main() -> None:
     _common.print_machine(f"pyinstrument profile: {args.step}")
     from livescreen.classify import classify, load_vocabulary
     from livescreen.config import load_config
-    from livescreen.pubmed_xml import iter_articles, parse_articles
+    from livescreen.parse.pubmed_xml import iter_articles, parse_articles
 
     if args.step == "parse":
         count = args.records or 5000

@@ -17,25 +17,25 @@ from collections.abc import Callable, Sequence
 
 
 def _evaluate(argv: list[str]) -> int:
-    from .evaluation import main
+    from livescreen.classify.evaluation import main
 
     return main(argv)
 
 
 def _prisma(argv: list[str]) -> int:
-    from .prisma_diagram import main
+    from livescreen.export.prisma_diagram import main
 
     return main(argv)
 
 
 def _simulate(argv: list[str]) -> int:
-    from .prioritise.simulate import main
+    from livescreen.prioritise.simulate import main
 
     return main(argv)
 
 
 def _dedup_benchmark(argv: list[str]) -> int:
-    from .duplicates.benchmark import main
+    from livescreen.dedup.benchmark import main
 
     return main(argv)
 

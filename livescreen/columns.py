@@ -6,7 +6,7 @@ README "Outputs" explains each column.
 
 from __future__ import annotations
 
-from .decisions import DECISION_COLUMNS
+from livescreen.review.decisions import DECISION_COLUMNS
 
 CLASSIFICATION_COLUMNS = [
     "design",
@@ -22,8 +22,8 @@ CLASSIFICATION_COLUMNS = [
     "mechanism_analysis",
 ]
 
-# The reviewers' columns (livescreen.decisions) and the run-tracking columns
-# (livescreen.updates), in every screening table right after the record id.
+# The reviewers' columns (livescreen.review.decisions) and the run-tracking columns
+# (livescreen.review.updates), in every screening table right after the record id.
 REVIEW_COLUMNS = [*DECISION_COLUMNS, "new_this_run", "priority", "relevance", "priority_reason"]
 TRACKING_COLUMNS = ["first_seen", "still_found", "conflict"]
 

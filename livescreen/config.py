@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 from jsonschema import Draft202012Validator
 
-from .errors import ConfigError
+from livescreen.errors import ConfigError
 
 SCHEMA_PATH = Path(__file__).resolve().parent / "data" / "config.schema.yaml"
 

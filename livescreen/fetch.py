@@ -7,7 +7,7 @@ with where and when it was fetched. A batch is written in one transaction after 
 response was checked, so an interrupted run leaves only whole, verified records behind.
 
 Answers are untrusted: a batch is stored only when the whole answer is fit to store
-(`livescreen.eutils.efetch_articles`: nothing declared, no entity, each article asked for
+(`livescreen.sources.eutils.efetch_articles`: nothing declared, no entity, each article asked for
 and once, none missing, each accepted by the real parser), checked again here whatever the
 source, so no record the parse step would reject — and no article nobody asked for — ever
 reaches the store. A store written before these checks may still hold such records: the
@@ -35,8 +35,9 @@ from typing import Protocol
 
 from lxml import etree
 
-from .errors import LivescreenError, RemoteError
-from .eutils import (
+from livescreen.errors import LivescreenError, RemoteError
+from livescreen.logs import Progress
+from livescreen.sources.eutils import (
     ARTICLE_TAGS,
     CHANGE_CHECK_CHUNK,
     ENTITY_REF,
@@ -45,8 +46,7 @@ from .eutils import (
     is_pmid,
     shown_id,
 )
-from .http import excerpt_of
-from .logs import Progress
+from livescreen.sources.http import excerpt_of
 
 log = logging.getLogger("livescreen.fetch")
 STORE_FILE = "records.sqlite"

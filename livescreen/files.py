@@ -5,7 +5,7 @@ CSV files are UTF-8 with a byte-order mark (so Excel detects the encoding), RFC 
 with CRLF line ends and every cell quoted, and cells that a spreadsheet would run as a formula
 neutralised with a leading apostrophe (OWASP CSV injection guidance). Every file is written
 to a temporary name and renamed into place, so a crash never leaves half a file. (Reviewers'
-CSVs are read back by `livescreen.spreadsheet`.)
+CSVs are read back by `livescreen.review.spreadsheet`.)
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ split into publication-date windows, each halved until it fits under the cap, an
 all windows are merged; the merged set must equal esearch's Count, or the search fails.
 
 Every id esearch lists is checked to be a PMID where the answer is read
-(`livescreen.eutils.parse_esearch`); when a search fails for good, its error names the
+(`livescreen.sources.eutils.parse_esearch`); when a search fails for good, its error names the
 keyword, so a reviewer knows which of the searches a bad answer stopped.
 """
 
@@ -15,8 +15,8 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from typing import Protocol
 
-from .errors import LivescreenError, RemoteError
-from .eutils import PUBMED_RETRIEVAL_CAP, ESearchResult
+from livescreen.errors import LivescreenError, RemoteError
+from livescreen.sources.eutils import PUBMED_RETRIEVAL_CAP, ESearchResult
 
 # Publication dates PubMed holds fall inside this range; a window is [first, last] in days.
 EARLIEST = dt.date(1700, 1, 1)

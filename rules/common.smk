@@ -7,7 +7,7 @@ from livescreen.config import keyword, keyword_slugs, validate_config
 from livescreen.errors import LivescreenError
 from livescreen.search import full_query
 from livescreen.terminal import failure_lines, success_lines
-from livescreen.views import start_up_harvest
+from livescreen.review.views import start_up_harvest
 
 # Check config (livescreen/data/config.schema.yaml) before any rule runs or any request is sent;
 # the error names each offending key. Defaults are filled in here.

@@ -1,8 +1,8 @@
 """Snakemake rule `classify`: every parsed record with its design, comparator and highlight,
 on the rule's threads, reusing the classifications of unchanged records
-(livescreen/classification.py)."""
+(livescreen/classify/batch.py)."""
 
-from livescreen.classification import classify_file
+from livescreen.classify.batch import classify_file
 from livescreen.logs import logged
 
 params = snakemake.params

@@ -2,11 +2,11 @@
 then the stored ones PubMed modified since they were fetched or checked, fetched again.
 Stored records the parse step could not read are found first and fetched again too."""
 
-from livescreen.dedup import merge_search_hits
+from livescreen.dedup.essay import merge_search_hits
 from livescreen.fetch import RecordStore, check_searched, fetch_missing, refetch_changed
 from livescreen.files import read_json, write_json
 from livescreen.logs import logged
-from livescreen.sources import open_source
+from livescreen.sources import open_pubmed
 
 config = snakemake.config
 with logged(snakemake.log[0]) as log:
@@ -14,7 +14,7 @@ with logged(snakemake.log[0]) as log:
     for path, search in zip(snakemake.input, searches, strict=True):
         check_searched(search, path)
     hits = list(merge_search_hits(searches))
-    source = open_source(config)
+    source = open_pubmed(config)
     store = RecordStore(snakemake.params.store)
     stats = fetch_missing(source, store, hits, config["batch_size"])
     stats |= refetch_changed(source, store, hits, config["batch_size"])

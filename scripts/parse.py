@@ -3,7 +3,7 @@
 from livescreen.fetch import RecordStore, ensure_complete, unreadable_store
 from livescreen.files import read_json, write_jsonl
 from livescreen.logs import logged
-from livescreen.pubmed_xml import PubmedXmlError, iter_articles
+from livescreen.parse.pubmed_xml import PubmedXmlError, iter_articles
 
 with logged(snakemake.log[0]) as log:
     pmids = read_json(snakemake.input[0])["pmids"]

@@ -4,15 +4,15 @@ from collections import Counter
 
 from livescreen.files import write_csv, write_json
 from livescreen.logs import logged
-from livescreen.references import REFERENCE_COLUMNS, read_reference_list
-from livescreen.resolve import RESOLUTION_COLUMNS, resolve_references
-from livescreen.sources import open_source
+from livescreen.references.parse import REFERENCE_COLUMNS, read_reference_list
+from livescreen.references.resolve import RESOLUTION_COLUMNS, resolve_references
+from livescreen.sources import open_pubmed
 
 with logged(snakemake.log[0]) as log:
     references = read_reference_list(snakemake.input[0])
     # connection settings (base URL, rate, timeout) come from config, not params, so that
     # changing a timeout does not rerun the step
-    source = open_source(snakemake.config)
+    source = open_pubmed(snakemake.config)
     resolved = resolve_references(references, source, title_match=snakemake.params.title_match)
     by_method = Counter(ref["method"] for ref in resolved)
     log.info(

@@ -4,7 +4,7 @@ structured fields (arm types, interventions, phase, status, dates)."""
 from livescreen.classify import classify, load_vocabulary, record_from_registration
 from livescreen.files import read_json, write_jsonl
 from livescreen.logs import logged
-from livescreen.registry import parse_studies
+from livescreen.parse.registrations import parse_studies
 
 params = snakemake.params
 with logged(snakemake.log[0]) as log:

@@ -4,7 +4,7 @@ import datetime as dt
 
 from livescreen.files import write_json
 from livescreen.logs import logged
-from livescreen.registry import open_registry
+from livescreen.sources.registry import open_registry
 
 with logged(snakemake.log[0]) as log:
     registry = open_registry(snakemake.config)

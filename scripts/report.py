@@ -1,9 +1,9 @@
 """Snakemake rule `report_pages`: the landing page (run summary, highlighted trials, PRISMA
 diagram), the search documentation, records per year and the highlighted trials, from
-screening.json (livescreen/report.py)."""
+screening.json (livescreen/export/report.py)."""
 
+from livescreen.export.report import write_pages
 from livescreen.logs import logged
-from livescreen.report import write_pages
 
 params = snakemake.params
 with logged(snakemake.log[0]) as log:

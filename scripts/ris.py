@@ -5,9 +5,9 @@ step's machine-readable output (never the CSVs reviewers edit); the bibliographi
 the classification come from the classified records and registrations.
 """
 
+from livescreen.export.ris import write_exports
 from livescreen.files import read_json, read_jsonl
 from livescreen.logs import logged
-from livescreen.ris import write_exports
 
 inputs, outputs = snakemake.input, snakemake.output
 with logged(snakemake.log[0]) as log:

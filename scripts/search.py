@@ -3,12 +3,12 @@
 from livescreen.files import write_json
 from livescreen.logs import logged
 from livescreen.search import run_search
-from livescreen.sources import open_source
+from livescreen.sources import open_pubmed
 
 config = snakemake.config
 with logged(snakemake.log[0]) as log:
     slug = snakemake.wildcards.keyword
-    source = open_source(config)
+    source = open_pubmed(config)
     result = run_search(source, slug, snakemake.params.query)
     log.info(
         "%s: Count %d, %d PMIDs, %d request(s) to %s",

@@ -2,7 +2,7 @@
 
 from livescreen.files import read_json, write_csv
 from livescreen.logs import logged
-from livescreen.tables import SEARCH_LOG_COLUMNS, search_log_rows
+from livescreen.review.tables import SEARCH_LOG_COLUMNS, search_log_rows
 
 with logged(snakemake.log[0]) as log:
     searches = [read_json(path) for path in snakemake.input]

@@ -1,10 +1,10 @@
 """Snakemake rule `screening_tables`: reviewers' edits into the decision store, then the
-screening tables, workbook and run folder rebuilt from it (livescreen/screening.py)."""
+screening tables, workbook and run folder rebuilt from it (livescreen/review/screening.py)."""
 
 from pathlib import Path
 
 from livescreen.logs import logged
-from livescreen.screening import Inputs, build, summary_line, write_outputs
+from livescreen.review.screening import Inputs, build, summary_line, write_outputs
 
 params, output = snakemake.params, snakemake.output
 with logged(snakemake.log[0]) as log:

@@ -35,7 +35,7 @@ def private_rate_dir(tmp_path_factory, monkeypatch):
 @pytest.fixture(scope="session")
 def snapshot():
     """The bundled offline snapshot (also the stand-in's corpus)."""
-    from livescreen.snapshot import Snapshot
+    from livescreen.sources.snapshot import Snapshot
 
     return Snapshot(ROOT / "resources" / "snapshot" / "snapshot_records.json")
 
@@ -67,7 +67,7 @@ def ctgov_standin():
     """A loopback ClinicalTrials.gov API v2 serving the bundled registrations."""
     import json
 
-    from livescreen.registry import study_json, study_matches
+    from livescreen.sources.registry import study_json, study_matches
     from tests.support.ctgov_standin import CtgovStandIn
 
     bundled = ROOT / "resources" / "snapshot" / "registered_trials.json"

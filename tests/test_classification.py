@@ -2,7 +2,7 @@
 
 import json
 
-from livescreen.classification import ClassificationCache, classify_file
+from livescreen.classify.batch import ClassificationCache, classify_file
 
 SETTINGS = {"essay_date": "2021-09-03", "vocabulary": {}}
 

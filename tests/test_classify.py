@@ -1,5 +1,5 @@
 """The record classifier: vocabulary, every cue, design rules, relations, dates, retraction,
-highlight, and the labelled evaluation set (tests/data)."""
+highlight, and the labelled evaluation set (livescreen/data/evaluation)."""
 
 from __future__ import annotations
 
@@ -21,8 +21,7 @@ from livescreen.classify import (
     load_vocabulary,
     record_from_registration,
 )
-from livescreen.config import load_config, validate_config
-from livescreen.evaluation import (
+from livescreen.classify.evaluation import (
     EVALUATION_FILES,
     EVALUATION_SETS,
     evaluate,
@@ -30,11 +29,12 @@ from livescreen.evaluation import (
     load_registry_dates,
     record_from_labelled,
 )
-from livescreen.pubmed_xml import RECORD_KEYS
+from livescreen.config import load_config, validate_config
+from livescreen.parse.pubmed_xml import RECORD_KEYS
 from tests.conftest import ROOT
 
 ESSAY = "2021-09-03"
-DATA = ROOT / "tests" / "data"
+DATA = ROOT / "livescreen" / "data" / "evaluation"
 
 
 @pytest.fixture(scope="module")
@@ -767,7 +767,7 @@ def test_every_evaluation_set_separately(name, dates):
 
 
 def test_evaluation_script_runs(capsys):
-    from livescreen.evaluation import main
+    from livescreen.classify.evaluation import main
 
     assert main(["--quiet"]) == 0
     printed = capsys.readouterr().out

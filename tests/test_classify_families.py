@@ -3,8 +3,8 @@ both orders, MDMA on either side, treatments written out or abbreviated as the r
 them; background uses and traps stay out; design from the strongest evidence, with its basis
 in highlight_reason.
 
-None of these sentences is in the evaluation sets (tests/data); they were written to probe
-the families while the rules were developed on the seen half."""
+None of these sentences is in the evaluation sets (livescreen/data/evaluation); they were
+written to probe the families while the rules were developed on the seen half."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import re
 import pytest
 
 from livescreen.classify import CUES, classify, load_vocabulary
+from livescreen.classify.evaluation import EVALUATION_FILES, load_items, record_from_labelled
 from livescreen.classify.text import read_record
-from livescreen.evaluation import EVALUATION_FILES, load_items, record_from_labelled
 
 ESSAY = "2021-09-03"
 H, C, N, P = "head-to-head", "add-on-or-combined", "none", "placebo-only"

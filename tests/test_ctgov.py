@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from livescreen.ctgov import DEFAULT_CTGOV_URL, CtgovClient, parse_studies_page
 from livescreen.errors import BadResponse, QueryError, RemoteError
-from livescreen.registry import RegistrySnapshot, parse_studies, study_json, study_matches
+from livescreen.parse.registrations import parse_studies
+from livescreen.sources.ctgov import DEFAULT_CTGOV_URL, CtgovClient, parse_studies_page
+from livescreen.sources.registry import RegistrySnapshot, study_json, study_matches
 from tests.support.ctgov_standin import BAD_NCT_ID, CtgovStandIn, StandInQueryError
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from livescreen.decisions import (
+from livescreen.review.decisions import (
     STORE_COLUMNS,
     Decision,
     StoreError,
@@ -19,7 +19,7 @@ from livescreen.decisions import (
     recorded_since,
     repair_store,
 )
-from livescreen.spreadsheet import DecisionFileError, read_csv_table
+from livescreen.review.spreadsheet import DecisionFileError, read_csv_table
 
 HEADER = ["pmid", "decision", "exclusion_reason", "reviewer", "notes", "title"]
 NOW = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.UTC)

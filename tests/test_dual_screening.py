@@ -6,8 +6,8 @@ import datetime as dt
 import pytest
 import yaml
 
-from livescreen.decisions import Decision, append_to_store, read_store
-from livescreen.dual_screening import agreement, cohens_kappa, final_decisions
+from livescreen.review.decisions import Decision, append_to_store, read_store
+from livescreen.review.dual_screening import agreement, cohens_kappa, final_decisions
 from tests.test_living_loop import SNAPSHOT, edit, screening, store
 from tests.test_workflow import copy_project, csv_rows, snakemake
 

@@ -1,13 +1,13 @@
-"""Cross-source deduplication (livescreen.duplicates): identifiers, the matcher's hard cases,
+"""Cross-source deduplication (livescreen.dedup): identifiers, the matcher's hard cases,
 related works, chains that must not join, merged metadata and determinism."""
 
 import random
 
 import pytest
 
-from livescreen.duplicates import compare_records, deduplicate
-from livescreen.duplicates.fields import author_keys, page_keys, title_key
-from livescreen.duplicates.kinds import kind_of
+from livescreen.dedup import compare_records, deduplicate
+from livescreen.dedup.fields import author_keys, page_keys, title_key
+from livescreen.dedup.kinds import kind_of
 from livescreen.errors import LivescreenError
 from livescreen.normalise import author_parts, extract_doi, nct_ids_in, normalise_pmcid
 

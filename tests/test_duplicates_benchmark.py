@@ -7,7 +7,7 @@ import json
 import pytest
 
 from livescreen.cli import main as cli
-from livescreen.duplicates.benchmark import rates, read_dataset, score
+from livescreen.dedup.benchmark import rates, read_dataset, score
 from livescreen.errors import LivescreenError
 
 ROWS = [
@@ -78,7 +78,7 @@ def test_benchmark_command_on_a_synthetic_folder(tmp_path, capsys):
 
 
 def test_summary_lines_put_livescreen_last(tmp_path, capsys, monkeypatch):
-    import livescreen.duplicates.benchmark as benchmark
+    import livescreen.dedup.benchmark as benchmark
 
     monkeypatch.setattr(benchmark, "run_bib_dedupe", lambda folder: ([], {"possible": 0,
                                                                         "related": 0}))  # fmt: skip

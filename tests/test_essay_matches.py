@@ -1,6 +1,6 @@
 """Searched records against the essay's references: by PMID, DOI, title; close calls kept."""
 
-from livescreen.dedup import match_essay_references
+from livescreen.dedup.essay import match_essay_references
 
 REFS = [
     {

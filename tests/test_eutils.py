@@ -5,7 +5,7 @@ import logging
 import pytest
 
 from livescreen.errors import BadResponse, EutilsError, QueryError
-from livescreen.eutils import (
+from livescreen.sources.eutils import (
     EutilsClient,
     efetch_articles,
     parse_ecitmatch,

@@ -1,12 +1,13 @@
-"""Readers of database exports (livescreen.imports): real RIS and MEDLINE files from ../shared,
-CSV with a column mapping, format detection, and all-or-nothing failures naming file and line."""
+"""Readers of database exports (livescreen.sources.imports): real RIS and MEDLINE files,
+from ../shared; CSV with a column mapping, format detection, and all-or-nothing failures
+naming file and line."""
 
 from pathlib import Path
 
 import pytest
 
 from livescreen.errors import LivescreenError
-from livescreen.imports import (
+from livescreen.sources.imports import (
     IMPORT_KEYS,
     ImportFormatError,
     detect_format,
@@ -83,7 +84,7 @@ def test_real_nbib_export():
 
 @needs_synergy
 def test_real_exports_deduplicate_across_files():
-    from livescreen.duplicates import deduplicate
+    from livescreen.dedup import deduplicate
 
     files = [SYNERGY / f"schoot-lgmm-ptsd-included-{n}.ris" for n in (1, 2, 3)]
     records = read_exports([(f, f"stage{n}") for n, f in enumerate(files, start=1)])

@@ -17,7 +17,7 @@ import openpyxl
 import pytest
 import yaml
 
-from livescreen.decisions import current_decisions, read_store
+from livescreen.review.decisions import current_decisions, read_store
 from tests.test_workflow import copy_project, csv_rows, snakemake
 
 pytestmark = pytest.mark.workflow
@@ -282,8 +282,8 @@ elif mode == "read-only":
         return real_open(file, mode, *args, **kwargs)
     builtins.open = guarded
 
-from livescreen.screening import Inputs, build
-from livescreen.views import start_up_harvest
+from livescreen.review.screening import Inputs, build
+from livescreen.review.views import start_up_harvest
 r = Path("results")
 start_up_harvest(r / "screening", "decisions", [])
 result = build(

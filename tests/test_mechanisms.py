@@ -18,9 +18,14 @@ from livescreen.classify import (
     mechanism_evidence_rows,
     mechanism_slugs,
 )
+from livescreen.classify.evaluation import (
+    EVALUATION_SETS,
+    evaluate,
+    load_items,
+    load_registry_dates,
+)
 from livescreen.config import load_config, validate_config
 from livescreen.errors import ConfigError
-from livescreen.evaluation import EVALUATION_SETS, evaluate, load_items, load_registry_dates
 from tests.conftest import ROOT
 
 ESSAY = "2021-09-03"

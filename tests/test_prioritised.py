@@ -1,7 +1,7 @@
 """The screening tables in priority order once the review has decisions to learn from."""
 
-from livescreen.decisions import Decision
-from livescreen.screening import prioritised, stopping_lines
+from livescreen.review.decisions import Decision
+from livescreen.review.screening import prioritised, stopping_lines
 
 TRIAL = "MDMA-assisted therapy versus prolonged exposure for PTSD: a randomised trial"
 RAT = "Fear extinction in rats given MDMA"

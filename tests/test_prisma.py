@@ -1,4 +1,4 @@
-"""PRISMA 2020 counts and flow diagrams (livescreen.prisma, livescreen.prisma_diagram).
+"""PRISMA 2020 counts and flow diagrams (livescreen.export.prisma and .prisma_diagram).
 
 The inputs are shaped as the workflow writes them: search results and the registry search as
 JSON, and `results/screening/screening.json` — the rows of the screening tables, every
@@ -15,17 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from livescreen.decisions import (
-    Decision,
-    append_to_store,
-    conflict_notes,
-    current_decisions,
-    displayed_decisions,
-    open_conflicts,
-    read_store,
-)
-from livescreen.files import write_json
-from livescreen.prisma import (
+from livescreen.export.prisma import (
     COUNT_COLUMNS,
     KEYWORD_COLUMNS,
     TEMPLATE,
@@ -38,7 +28,23 @@ from livescreen.prisma import (
     update_counts,
     write_counts,
 )
-from livescreen.prisma_diagram import OUTPUTS, diagram_figure, flow_diagram, main, write_prisma
+from livescreen.export.prisma_diagram import (
+    OUTPUTS,
+    diagram_figure,
+    flow_diagram,
+    main,
+    write_prisma,
+)
+from livescreen.files import write_json
+from livescreen.review.decisions import (
+    Decision,
+    append_to_store,
+    conflict_notes,
+    current_decisions,
+    displayed_decisions,
+    open_conflicts,
+    read_store,
+)
 
 RUN_1 = "2026-01-05T06:00:00Z"
 RUN_2 = "2026-01-12T06:00:00Z"

@@ -13,15 +13,15 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from livescreen.ctgov import CtgovClient
-from livescreen.dedup import merge_search_hits
+from livescreen.dedup.essay import merge_search_hits
 from livescreen.errors import RemoteError
-from livescreen.eutils import SAFE_PARSER, EutilsClient
 from livescreen.fetch import RecordStore, fetch_missing, refetch_changed
 from livescreen.files import read_json
-from livescreen.http import excerpt_of
-from livescreen.pubmed_xml import iter_articles
+from livescreen.parse.pubmed_xml import iter_articles
 from livescreen.search import full_query, run_search
+from livescreen.sources.ctgov import CtgovClient
+from livescreen.sources.eutils import SAFE_PARSER, EutilsClient
+from livescreen.sources.http import excerpt_of
 from tests.support.ctgov_standin import BAD_NCT_ID
 from tests.support.standin import BAD_ID, FORGED_TITLE, retracted_version
 from tests.test_workflow import (

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from livescreen.errors import RemoteError
-from livescreen.http import PoliteClient
+from livescreen.sources.http import PoliteClient
 from tests.support.loopback import PlainServer
 
 KEY = "0123456789abcdef0123456789abcdef0123"

@@ -1,4 +1,4 @@
-"""Tests for livescreen.pubmed_xml.
+"""Tests for livescreen.parse.pubmed_xml.
 
 Expected values for the real NCBI samples were read by hand from the files in
 ../shared/fixtures (see the PROVENANCE.md files there). Tests that need those
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from livescreen.pubmed_xml import (
+from livescreen.parse.pubmed_xml import (
     RECORD_KEYS,
     PubmedXmlError,
     _iter_article_elements,

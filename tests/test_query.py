@@ -1,4 +1,4 @@
-"""Tests for livescreen.query, the offline PubMed-subset evaluator."""
+"""Tests for livescreen.sources.query, the offline PubMed-subset evaluator."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from livescreen.query import (
+from livescreen.sources.query import (
     BinaryOp,
     DateRange,
     QueryError,

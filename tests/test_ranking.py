@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 from scipy.stats import hypergeom
 
-from livescreen.decisions import Decision
 from livescreen.prioritise import (
     ModelConfig,
     Ranked,
@@ -31,6 +30,7 @@ from livescreen.prioritise.simulate import (
     replay,
 )
 from livescreen.prioritise.stopping import first_stop
+from livescreen.review.decisions import Decision
 
 RELEVANT = [
     "MDMA-assisted psychotherapy for PTSD: a randomised placebo-controlled phase 3 trial",
@@ -366,8 +366,8 @@ def test_simulate_command(tmp_path, capsys, monkeypatch):
 
 
 def test_screening_labels_follow_the_decision_store(tmp_path):
-    from livescreen.decisions import Decision, append_entries, read_store, store_entry
     from livescreen.prioritise import screening_labels
+    from livescreen.review.decisions import Decision, append_entries, read_store, store_entry
 
     store = tmp_path / "decisions.csv"
     stamp = "2026-12-01T10:00:00+00:00"

@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from livescreen.http import PoliteClient
-from livescreen.ratelimit import SharedRateLimiter, UnsafeRateFile, default_lock_dir
+from livescreen.sources.http import PoliteClient
+from livescreen.sources.ratelimit import SharedRateLimiter, UnsafeRateFile, default_lock_dir
 from tests.support.loopback import PlainServer, max_in_window
 
 ELSEWHERE = "or set LIVESCREEN_RATE_DIR to a directory only you can write"

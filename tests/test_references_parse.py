@@ -1,4 +1,4 @@
-"""Parsing the essay's numbered Vancouver reference list (livescreen.references).
+"""Parsing the essay's numbered Vancouver reference list (livescreen.references.parse).
 
 EXPECTED holds, typed by hand from resources/essay_references.txt, the value a careful reviewer
 would accept for every field of all 33 references. Where the reference itself is defective
@@ -20,7 +20,7 @@ from livescreen.normalise import (
     normalise_title,
     split_author,
 )
-from livescreen.references import (
+from livescreen.references.parse import (
     REFERENCE_COLUMNS,
     page_range,
     parse_reference,
@@ -28,7 +28,7 @@ from livescreen.references import (
     read_reference_list,
     title_missing_first_word,
 )
-from livescreen.references import surname_key_or_none as author_surname_key
+from livescreen.references.parse import surname_key_or_none as author_surname_key
 
 ROOT = Path(__file__).resolve().parents[1]
 ESSAY_REFERENCES = ROOT / "resources" / "essay_references.txt"

@@ -14,17 +14,19 @@ from pathlib import Path
 
 import pytest
 
-from livescreen.ctgov import CtgovClient
 from livescreen.errors import QueryError
-from livescreen.registry import (
+from livescreen.parse.registrations import (
     REGISTRATION_KEYS,
     RegistrationError,
-    RegistrySnapshot,
     arm_summary,
     link_publications,
+    parse_study,
+)
+from livescreen.sources.ctgov import CtgovClient
+from livescreen.sources.registry import (
+    RegistrySnapshot,
     load_snapshot_registrations,
     open_registry,
-    parse_study,
     parse_terms,
     study_json,
     study_matches,

@@ -1,4 +1,4 @@
-"""The report's pages (`livescreen.report`): links to a new tab, tables that scroll inside
+"""The report's pages (`livescreen.export.report`): links to a new tab, tables that scroll inside
 their frame, queries and translations exactly as the search recorded them, the landing page,
 and the heat map of every searched record (essay-cited ones included) with its colour bar and
 the essay's date.
@@ -17,8 +17,8 @@ from html.parser import HTMLParser
 import pytest
 from matplotlib.lines import Line2D
 
-from livescreen import report
-from livescreen.report import (
+from livescreen.export import report
+from livescreen.export.report import (
     ESSAY_ROW,
     LANDING_ID,
     ReportError,

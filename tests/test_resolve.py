@@ -5,10 +5,10 @@ from pathlib import Path
 import pytest
 
 from livescreen.config import load_schema
-from livescreen.dedup import match_essay_references
-from livescreen.eutils import EutilsClient
-from livescreen.references import read_reference_list
-from livescreen.resolve import TITLE_MATCH, resolve_references, title_query, verify
+from livescreen.dedup.essay import match_essay_references
+from livescreen.references.parse import read_reference_list
+from livescreen.references.resolve import TITLE_MATCH, resolve_references, title_query, verify
+from livescreen.sources.eutils import EutilsClient
 
 ROOT = Path(__file__).resolve().parents[1]
 

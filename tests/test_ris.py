@@ -1,6 +1,6 @@
-"""RIS export (`livescreen.ris`): entries, the file, and reading it back.
+"""RIS export (`livescreen.export.ris`): entries, the file, and reading it back.
 
-The records are shaped like `livescreen.pubmed_xml` output with their classification. The
+The records are shaped like `livescreen.parse.pubmed_xml` output with their classification. The
 first and the book chapter carry real bibliographic facts (PMIDs 33972795 and 32644555);
 their abstracts, and the whole of the other records, are constructed for the edge cases:
 Unicode names, a structured abstract, a title with a semicolon and end-tag-like text, a
@@ -17,8 +17,7 @@ import xml.etree.ElementTree as ET
 import pytest
 import rispy
 
-from livescreen.files import read_json, write_json
-from livescreen.ris import (
+from livescreen.export.ris import (
     RisError,
     highlighted_entries,
     read_ris,
@@ -29,8 +28,9 @@ from livescreen.ris import (
     to_screen_entries,
     write_ris,
 )
-from livescreen.snapshot import SUMMARY_LABEL
-from livescreen.tables import HIGHLIGHT_COLUMNS, SCREENING_COLUMNS
+from livescreen.files import read_json, write_json
+from livescreen.review.tables import HIGHLIGHT_COLUMNS, SCREENING_COLUMNS
+from livescreen.sources.snapshot import SUMMARY_LABEL
 
 CLASSIFIED = {
     "design": "rct",

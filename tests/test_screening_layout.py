@@ -9,9 +9,9 @@ from livescreen.columns import (
     REGISTRATION_COLUMNS,
     SCREENING_COLUMNS,
 )
-from livescreen.screening import _sheets, screening_layout
-from livescreen.views import CsvView
-from livescreen.workbook import LINE_POINTS, write_workbook
+from livescreen.review.screening import _sheets, screening_layout
+from livescreen.review.views import CsvView
+from livescreen.review.workbook import LINE_POINTS, write_workbook
 
 ABSTRACT = (
     "METHODS: participants were randomised to MDMA-assisted therapy or prolonged exposure. " * 12

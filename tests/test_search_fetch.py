@@ -6,7 +6,6 @@ import datetime as dt
 import pytest
 
 from livescreen.errors import LivescreenError, RemoteError
-from livescreen.eutils import EutilsClient
 from livescreen.fetch import (
     RecordStore,
     check_searched,
@@ -16,8 +15,9 @@ from livescreen.fetch import (
     refetch_changed,
     unreadable_store,
 )
-from livescreen.pubmed_xml import PubmedXmlError, iter_articles
+from livescreen.parse.pubmed_xml import PubmedXmlError, iter_articles
 from livescreen.search import SearchIncomplete, run_search
+from livescreen.sources.eutils import EutilsClient
 from tests.support.standin import retracted_version
 
 QUERY = '(MDMA[tiab] OR ecstasy[tiab]) AND (PTSD[tiab] OR "posttraumatic stress"[tiab])'

@@ -6,7 +6,7 @@ import openpyxl
 import pytest
 
 from livescreen.files import neutralise, write_csv
-from livescreen.tables import screening_rows
+from livescreen.review.tables import screening_rows
 
 
 @pytest.mark.parametrize("value", ['=HYPERLINK("x")', "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"])

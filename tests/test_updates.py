@@ -1,6 +1,6 @@
 """What a run found that earlier runs had not, or no longer find."""
 
-from livescreen.updates import compare, observation
+from livescreen.review.updates import compare, observation
 
 
 def obs(record_id, **fields):

@@ -11,7 +11,7 @@ from contextlib import closing
 import pytest
 
 from livescreen.files import read_json
-from livescreen.snapshot import article_xml
+from livescreen.sources.snapshot import article_xml
 from tests.conftest import ROOT
 from tests.support.standin import DEFAULT_MDAT, retracted_version
 from tests.test_workflow import copy_project, csv_rows, live, snakemake
@@ -20,12 +20,13 @@ pytestmark = pytest.mark.workflow
 
 PMID = "38174611"  # a snapshot record the searches find and the essay does not cite
 # The bundled snapshot holds no highlighted publication, so upstream this PMID first serves
-# a constructed hard case the classifier highlights (tests/data/hard_cases.json).
+# a constructed hard case the classifier highlights (livescreen/data/evaluation/hard_cases.json).
 TRIAL = "MDMA-assisted therapy versus trauma-focused cognitive behavioural therapy"
 
 
 def highlighted_trial(pmid):
-    cases = json.loads((ROOT / "tests" / "data" / "hard_cases.json").read_text("utf-8"))
+    path = ROOT / "livescreen" / "data" / "evaluation" / "hard_cases.json"
+    cases = json.loads(path.read_text("utf-8"))
     case = next(c for c in cases if c["title"].startswith(TRIAL))
     return article_xml({**case, "pmid": pmid, "journal": "J Psychopharmacol", "authors": ["Doe J"]})
 

@@ -9,17 +9,17 @@ import openpyxl
 import pytest
 
 from livescreen.columns import HIGHLIGHT_COLUMNS, SCREENING_COLUMNS
-from livescreen.decisions import (
+from livescreen.review.decisions import (
     Decision,
     append_to_store,
     current_decisions,
     displayed_decisions,
     read_store,
 )
-from livescreen.spreadsheet import read_csv_table
-from livescreen.tables import with_review
-from livescreen.views import CsvView, DecisionFileError, harvest, write_views
-from livescreen.workbook import CUT_MARKER, Sheet
+from livescreen.review.spreadsheet import read_csv_table
+from livescreen.review.tables import with_review
+from livescreen.review.views import CsvView, DecisionFileError, harvest, write_views
+from livescreen.review.workbook import CUT_MARKER, Sheet
 
 NOW = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.UTC)
 LATER = NOW + dt.timedelta(hours=1)
@@ -249,7 +249,7 @@ def test_columns_a_reviewer_adds_are_kept_and_shown_again(folders):
     )
     reharvest(folders)
     assert dict(decisions_now(folders)["38000002"].extra) == {"second_reviewer": "exclude"}
-    from livescreen.decisions import added_columns
+    from livescreen.review.decisions import added_columns
 
     added = added_columns(read_store(folders[1] / "decisions.csv"))
     assert added["to_screen.csv"] == ["second_reviewer", "fulltext"]  # the empty one too

@@ -5,8 +5,8 @@ import subprocess
 import openpyxl
 import pytest
 
-from livescreen.views import harvest
-from livescreen.workbook import (
+from livescreen.review.views import harvest
+from livescreen.review.workbook import (
     CUT_MARKER,
     MAX_WIDTH,
     MIN_WIDTH,

@@ -8,7 +8,7 @@ The API for the screening step
     score) and ``priority_reason`` (its strongest terms: ``"mdma-assisted, prolonged
     exposure, randomised"``). `records`: dicts with ``record_id`` (or ``pmid`` /
     ``nct_id``), ``title``, ``abstract``, ``keywords``, ``mesh``; `decisions`:
-    record_id -> ``include`` / ``exclude`` (text or a `livescreen.decisions.Decision`;
+    record_id -> ``include`` / ``exclude`` (text or a `livescreen.review.decisions.Decision`;
     ``maybe`` and blank are undecided). ``{}`` until the decisions hold at least one
     include and one exclude. Deterministic, offline, about 3 s at 10,000 records
     (`model`).
@@ -34,23 +34,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from . import metrics
-from .asreview_io import (
+from livescreen.prioritise import metrics
+from livescreen.prioritise.asreview_io import (
     AsreviewFormatError,
     ImportedLabels,
     asreview_rows,
     read_asreview_labels,
     write_asreview_dataset,
 )
-from .model import DEFAULT_CONFIG, ModelConfig, Ranked, decision_label, rank
-from .stopping import StoppingEstimate, sample_order, stopping_estimate
+from livescreen.prioritise.model import DEFAULT_CONFIG, ModelConfig, Ranked, decision_label, rank
+from livescreen.prioritise.stopping import StoppingEstimate, sample_order, stopping_estimate
 
 
 def screening_labels(history: Iterable[dict], screener: str = "") -> list[int]:
     """1 (include) / 0 (exclude) for every record whose decision in force is include or
     exclude, in the order each was first decided, from the decision store's history
-    (`livescreen.decisions.read_store`): the `labels` `stopping_estimate` takes."""
-    from livescreen.decisions import current_decisions
+    (`livescreen.review.decisions.read_store`): the `labels` `stopping_estimate` takes."""
+    from livescreen.review.decisions import current_decisions
 
     history = list(history)
     current = current_decisions(history, screener)

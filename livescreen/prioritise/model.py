@@ -21,8 +21,15 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
 
-from .features import TOKEN, TermNames, tfidf
-from .text import LIST_FIELDS, TEXT_FIELDS, field_text, record_id, record_text, terms
+from livescreen.prioritise.features import TOKEN, TermNames, tfidf
+from livescreen.prioritise.text import (
+    LIST_FIELDS,
+    TEXT_FIELDS,
+    field_text,
+    record_id,
+    record_text,
+    terms,
+)
 
 INCLUDE, EXCLUDE = "include", "exclude"
 
@@ -166,7 +173,7 @@ def fit(matrix: sp.spmatrix, y: np.ndarray, config: ModelConfig = DEFAULT_CONFIG
 
 def decision_label(value: object) -> str:
     """``include`` / ``exclude`` from a decision given as text or as a
-    `livescreen.decisions.Decision`; anything else (maybe, blank) is ``""``: undecided."""
+    `livescreen.review.decisions.Decision`; anything else (maybe, blank) is ``""``: undecided."""
     text = getattr(value, "decision", value)
     text = field_text(text).lower()
     return text if text in (INCLUDE, EXCLUDE) else ""
@@ -183,7 +190,7 @@ def rank(
     `records`: dicts with ``record_id`` (or ``pmid`` / ``nct_id``), ``title``,
     ``abstract``, ``keywords`` and ``mesh`` (lists or "; "-joined strings; any may be
     missing). `decisions`: record_id -> ``include`` / ``exclude`` (text, or a
-    `livescreen.decisions.Decision`); ``maybe``, blank and records absent from it are
+    `livescreen.review.decisions.Decision`); ``maybe``, blank and records absent from it are
     undecided. Decisions about records not in `records` are ignored.
 
     Returns record_id -> `Ranked` for every undecided record, or ``{}`` while the decided

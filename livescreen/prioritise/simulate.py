@@ -35,10 +35,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import metrics
-from .model import DEFAULT_CONFIG, ModelConfig, fit, record_features
-from .stopping import first_stop
-from .text import field_text, terms
+from livescreen.prioritise import metrics
+from livescreen.prioritise.model import DEFAULT_CONFIG, ModelConfig, fit, record_features
+from livescreen.prioritise.stopping import first_stop
+from livescreen.prioritise.text import field_text, terms
 
 LABEL_TRUE = {"1", "1.0", "true", "yes", "y", "include", "included", "relevant"}
 LABEL_FALSE = {"0", "0.0", "false", "no", "n", "exclude", "excluded", "irrelevant"}
