@@ -6,7 +6,8 @@ README "Outputs" explains each column.
 
 from __future__ import annotations
 
-from livescreen.review.decisions import DECISION_COLUMNS
+# What a reviewer records on a row: the decision store's columns (livescreen.review.decisions).
+DECISION_COLUMNS = ["decision", "exclusion_reason", "reviewer", "notes"]
 
 CLASSIFICATION_COLUMNS = [
     "design",

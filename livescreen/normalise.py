@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from rapidfuzz import fuzz
+
 # Hyphens and dashes (U+2010 hyphen ... U+2212 minus, small and full-width hyphen-minus).
 DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
 # Apostrophes and look-alikes: ' ‘ ’ ʼ ʹ ′ ` ´
@@ -212,3 +214,9 @@ def _initials_of(given: str) -> str:
     if re.fullmatch(r"[A-Z]{1,4}", given):
         return given
     return "".join(part[0].upper() for part in re.split(r"[\s.\-]+", given) if part[:1].isalpha())
+
+
+def title_similarity(a: str, b: str) -> float:
+    """0-100: the better of plain and word-order-insensitive similarity of normalised titles
+    (plain ratio tolerates a lost first word, token_sort_ratio reordered subtitles)."""
+    return max(fuzz.ratio(a, b), fuzz.token_sort_ratio(a, b))

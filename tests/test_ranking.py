@@ -367,7 +367,13 @@ def test_simulate_command(tmp_path, capsys, monkeypatch):
 
 def test_screening_labels_follow_the_decision_store(tmp_path):
     from livescreen.prioritise import screening_labels
-    from livescreen.review.decisions import Decision, append_entries, read_store, store_entry
+    from livescreen.review.decisions import (
+        Decision,
+        append_entries,
+        current_decisions,
+        read_store,
+        store_entry,
+    )
 
     store = tmp_path / "decisions.csv"
     stamp = "2026-12-01T10:00:00+00:00"
@@ -380,4 +386,5 @@ def test_screening_labels_follow_the_decision_store(tmp_path):
     ]
     append_entries(store, entries)
     # first decided a, b, c, d; a is now an include, c (maybe) is undecided
-    assert screening_labels(read_store(store)) == [1, 1, 0]
+    history = read_store(store)
+    assert screening_labels(history, current_decisions(history)) == [1, 1, 0]

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from rapidfuzz import fuzz
-
-from livescreen.columns import ESSAY_MATCH_COLUMNS, POSSIBLE_MATCH_COLUMNS  # noqa: F401 (re-exported)
 from livescreen.normalise import (
     first_author_key,
     normalise_doi,
     normalise_title,
     record_years,
     surname_key,
+    title_similarity,
 )
 from livescreen.parse.registrations import link_publications
 
@@ -89,12 +87,6 @@ def _title_match(record, titled, match, possible) -> tuple[list[dict], list[dict
         reason = problem or f"title similarity {score:.1f} is below {match:g}"
         return [], [{**row, "reason": reason}]
     return [], []
-
-
-def title_similarity(a: str, b: str) -> float:
-    """0-100: the better of plain and word-order-insensitive similarity of normalised titles
-    (plain ratio tolerates a lost first word, token_sort_ratio reordered subtitles)."""
-    return max(fuzz.ratio(a, b), fuzz.token_sort_ratio(a, b))
 
 
 def _year_or_author_problem(record: dict, ref: dict) -> str | None:

@@ -32,7 +32,7 @@ this model and ASReview's default; `docs/benchmarks.md` has the figures.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from livescreen.prioritise import metrics
 from livescreen.prioritise.asreview_io import (
@@ -46,14 +46,13 @@ from livescreen.prioritise.model import DEFAULT_CONFIG, ModelConfig, Ranked, dec
 from livescreen.prioritise.stopping import StoppingEstimate, sample_order, stopping_estimate
 
 
-def screening_labels(history: Iterable[dict], screener: str = "") -> list[int]:
-    """1 (include) / 0 (exclude) for every record whose decision in force is include or
-    exclude, in the order each was first decided, from the decision store's history
-    (`livescreen.review.decisions.read_store`): the `labels` `stopping_estimate` takes."""
-    from livescreen.review.decisions import current_decisions
-
-    history = list(history)
-    current = current_decisions(history, screener)
+def screening_labels(
+    history: Iterable[dict], current: Mapping[str, object], screener: str = ""
+) -> list[int]:
+    """1 (include) / 0 (exclude) for every record whose decision in force (`current`, as
+    `livescreen.review.decisions.current_decisions` gives it) is include or exclude, in the
+    order each was first decided in the store's `history`: the `labels` `stopping_estimate`
+    takes."""
     first: dict[str, int] = {}
     for index, entry in enumerate(history):
         if entry.get("status") == "decided" and entry.get("screener", "") == screener:

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from livescreen.config import load_schema
-from livescreen.dedup.essay import title_similarity
 from livescreen.normalise import (
     ascii_fold,
     first_author_key,
@@ -32,6 +31,7 @@ from livescreen.normalise import (
     record_years,
     split_author,
     surname_key,
+    title_similarity,
 )
 from livescreen.parse.pubmed_xml import parse_articles
 from livescreen.sources.eutils import CitationMatch, ESearchResult

@@ -31,9 +31,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from livescreen.columns import DECISION_COLUMNS
 from livescreen.errors import LivescreenError
 
-DECISION_COLUMNS = ["decision", "exclusion_reason", "reviewer", "notes"]
 ALLOWED_DECISIONS = ("include", "exclude", "maybe")
 STORE_FILE = "decisions.csv"
 TORN_FILE = "torn_lines.txt"

@@ -38,6 +38,7 @@ from livescreen.review.decisions import (
     added_columns,
     conflict_notes,
     conflict_rows,
+    current_decisions,
     displayed_decisions,
     recorded_since,
     store_lock,
@@ -119,7 +120,7 @@ def stopping_lines(history: list[dict], total: int, rule: dict | None) -> list[s
     """The run summary's lines on when it is safe to stop (once anything was decided)."""
     from livescreen.prioritise import screening_labels, stopping_estimate
 
-    labels = screening_labels(history)[:total]
+    labels = screening_labels(history, current_decisions(history))[:total]
     if not labels or not total:
         return []
     rule = rule or {}
