@@ -39,3 +39,19 @@ class ServiceUnavailable(TransientError):
 
 class BadResponse(TransientError):
     """HTTP 200 whose body is not what was asked for: HTML, truncated XML, missing articles."""
+
+
+class UntranslatableQuery(QueryError):
+    """A PubMed query term that has no faithful Europe PMC equivalent; `term` names it."""
+
+    def __init__(self, message: str, term: str = ""):
+        super().__init__(message)
+        self.term = term
+
+    def __reduce__(self):
+        return type(self), (str(self), self.term)
+
+
+class IncompleteResults(RemoteError):
+    """A search or lookup answered, but not completely: the count announced and the records
+    served disagree, or paging stopped early. Nothing partial is returned; run it again."""

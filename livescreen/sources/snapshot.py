@@ -151,3 +151,80 @@ def _in_window(pub_date: str | None, mindate: str | None, maxdate: str | None) -
     low = (mindate or "").replace("/", "")
     high = (maxdate or "9999").replace("/", "")
     return bool(day) and low <= day <= high
+
+
+class EuropePmcSnapshot:
+    """The bundled records behind `EuropePmcClient.search_pubmed`, for offline runs.
+
+    The bundled records are PubMed records, so the snapshot evaluates the PubMed query itself
+    (as `Snapshot.esearch` does) and serves each match as Europe PMC would a ``MED`` record;
+    the translation is made and returned all the same, so an untranslatable query fails
+    offline as it would live, and the search log shows what would be sent. It holds no
+    preprints: offline, Europe PMC finds what PubMed finds.
+    """
+
+    source = "europepmc-snapshot"
+    changes_upstream = False
+
+    def __init__(self, snapshot: Snapshot):
+        self.snapshot = snapshot
+        self.requests_sent = 0
+
+    @property
+    def label(self) -> str:
+        return f"{self.snapshot.label}, answering for Europe PMC"
+
+    def search_pubmed(self, pubmed_query: str, *, page_size: int | None = None) -> dict:
+        from livescreen.sources.query import to_europepmc
+
+        translation = to_europepmc(pubmed_query)
+        self.requests_sent += 1
+        node = parse_query(pubmed_query)
+        records = [
+            europepmc_record(record)
+            for record, index in zip(self.snapshot.records, self.snapshot.index, strict=True)
+            if matches(node, index)
+        ]
+        return {
+            "total": len(records),
+            "records": records,
+            "pages": 1,
+            "query": translation.query,
+            "source": self.source,
+            "source_label": self.label,
+            "translation": translation,
+        }
+
+
+def europepmc_record(record: dict) -> dict:
+    """A parsed PubMed record with the keys a Europe PMC ``MED`` record adds."""
+    return {
+        **record,
+        "europepmc_id": record["pmid"],
+        "europepmc_source": "MED",
+        "preprint": False,
+        "published_version": [],
+        "published_pmid": None,
+        "preprint_versions": [],
+        "first_publication_date": record.get("epub_date") or None,
+    }
+
+
+class SnapshotCitations:
+    """Citation lookups offline: the snapshot bundles no citation links, so every PMID is
+    answered with none (``known=False``), and a chase finds nothing, saying why in its label."""
+
+    batch_size = 1000
+
+    def __init__(self) -> None:
+        self.requests_sent = 0
+
+    @property
+    def label(self) -> str:
+        return "offline snapshot (no citation links bundled: citation chasing finds nothing)"
+
+    def links(self, pmids: Sequence[str], directions: Sequence[str] = ("forward", "backward")):
+        from livescreen.sources.citations import CitationLinks
+
+        self.requests_sent += 1
+        return {pmid: CitationLinks(pmid, known=False) for pmid in dict.fromkeys(pmids)}
