@@ -4,12 +4,13 @@ disagreements, and kappa reports agreement."""
 import datetime as dt
 
 import pytest
-import yaml
 
 from livescreen.review.decisions import Decision, append_to_store, read_store
 from livescreen.review.dual_screening import agreement, cohens_kappa, final_decisions
 from tests.test_living_loop import SNAPSHOT, edit, screening, store
 from tests.test_workflow import copy_project, csv_rows, snakemake
+
+TWO_REVIEWERS = (*SNAPSHOT, ".test/config/two-reviewers.yaml")  # reviewers: [AB, SK]
 
 NOW = dt.datetime(2026, 12, 1, 10, tzinfo=dt.UTC)
 
@@ -49,11 +50,7 @@ def test_agreement_decides_disagreement_waits_and_the_resolver_settles(tmp_path)
 def test_two_reviewers_screen_blind_and_the_shared_tables_show_the_final_decision(tmp_path):
     (tmp_path / "project").mkdir()
     project = copy_project(tmp_path / "project")
-    config_path = project / "config.yaml"
-    config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
-    config["reviewers"] = ["AB", "SK"]
-    config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    snakemake(project, *SNAPSHOT)
+    snakemake(project, *TWO_REVIEWERS)
     folder = screening(project)
     ab, sk = folder / "reviewers" / "AB", folder / "reviewers" / "SK"
     assert (ab / "screening.xlsx").exists() and (sk / "registered_trials.csv").exists()
@@ -66,7 +63,7 @@ def test_two_reviewers_screen_blind_and_the_shared_tables_show_the_final_decisio
         },
     )
     edit(sk / "to_screen.csv", {first: {"decision": "include"}, second: {"decision": "include"}})
-    snakemake(project, *SNAPSHOT)
+    snakemake(project, *TWO_REVIEWERS)
     shared = {r["pmid"]: r for r in csv_rows(folder / "to_screen.csv")}
     assert shared[first]["decision"] == "include"
     assert (
@@ -85,7 +82,7 @@ def test_two_reviewers_screen_blind_and_the_shared_tables_show_the_final_decisio
     assert "AB decided 2 of" in summary and "Cohen's kappa" in summary
     # the resolver decides in the shared table
     edit(folder / "to_screen.csv", {second: {"decision": "exclude", "reviewer": "PI"}})
-    snakemake(project, *SNAPSHOT)
+    snakemake(project, *TWO_REVIEWERS)
     shared = {r["pmid"]: r for r in csv_rows(folder / "to_screen.csv")}
     assert (shared[second]["decision"], shared[second]["conflict"]) == ("exclude", "")
     assert csv_rows(folder / "screening_conflicts.csv") == []

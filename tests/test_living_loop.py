@@ -18,10 +18,9 @@ import pytest
 import yaml
 
 from livescreen.review.decisions import current_decisions, read_store
-from tests.test_workflow import copy_project, csv_rows, snakemake
+from tests.test_workflow import SNAPSHOT, copy_project, csv_rows, snakemake
 
 pytestmark = pytest.mark.workflow
-SNAPSHOT = ("--config", "source=snapshot")
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from tests.test_workflow import SNAKEMAKE, copy_project
+from tests.test_workflow import SNAKEMAKE, SNAPSHOT, copy_project
 
 
 def test_slurm_profile_dry_run(tmp_path):
@@ -15,7 +15,7 @@ def test_slurm_profile_dry_run(tmp_path):
         pytest.skip("snakemake-executor-plugin-slurm is not installed")
     workdir = copy_project(tmp_path)
     result = subprocess.run(
-        [SNAKEMAKE, "--profile", "profiles/slurm", "--dry-run", "--config", "source=snapshot"],
+        [SNAKEMAKE, "--profile", "profiles/slurm", "--dry-run", *SNAPSHOT],
         cwd=workdir,
         capture_output=True,
         text=True,

@@ -356,8 +356,8 @@ def test_report_opens_on_the_run_summary(tmp_path):
     from tests.test_workflow import copy_project, snakemake
 
     workdir = copy_project(tmp_path)
-    snakemake(workdir, "--config", "source=snapshot")
-    snakemake(workdir, "--report", "report.html", "--config", "source=snapshot")
+    snakemake(workdir, "--configfile", ".test/config/snapshot.yaml")
+    snakemake(workdir, "--report", "report.html", "--configfile", ".test/config/snapshot.yaml")
     text = (workdir / "report.html").read_text(encoding="utf-8")
     start = text.index("var workflow_desc = ")
     description = json.loads(text[start + 20 : text.index("\n", start)].rstrip(";"))

@@ -573,7 +573,7 @@ def test_rule_writes_both_files(tmp_path):
     if 'include: "rules/export.smk"' not in text:
         snakefile.write_text(text + '\n\ninclude: "rules/export.smk"\n', encoding="utf-8")
     targets = ["results/screening/to_screen.ris", "results/screening/highlighted_trials.ris"]
-    snakemake(workdir, "all", *targets, "--config", "source=snapshot")
+    snakemake(workdir, "all", *targets, "--configfile", ".test/config/snapshot.yaml")
     screening = read_json(workdir / "results" / "screening" / "screening.json")
     for target, rows in zip(targets, screening_rows(screening), strict=True):
         read = read_ris(workdir / target)

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from livescreen.files import read_json
 from tests.conftest import ROOT
@@ -30,22 +31,24 @@ PROJECT_FILES = [
     "resources",
     "report",
     "profiles",
+    ".test",
 ]
-BATCH = 5
+BATCH = 5  # as in .test/config/stand-ins.yaml
+SNAPSHOT = ("--configfile", ".test/config/snapshot.yaml")
+STAND_INS = ".test/config/stand-ins.yaml"
 
 
 def copy_project(target, ctgov_url=None):
-    """The project's workflow files in `target`; the registry pointed at `ctgov_url`."""
+    """The project's workflow files in `target`, with its `.test/` configs; live runs (`live`)
+    reach the registry at `ctgov_url`, written into the copy's stand-ins overlay."""
     for name in PROJECT_FILES:
         source = ROOT / name
         copy = shutil.copytree if source.is_dir() else shutil.copy2
         copy(source, target / name)
     if ctgov_url:
-        config = target / "config.yaml"
-        text = config.read_text(encoding="utf-8")
-        default = "ctgov_base_url: https://clinicaltrials.gov/api/v2/"
-        assert default in text
-        config.write_text(text.replace(default, f"ctgov_base_url: {ctgov_url}"), "utf-8")
+        overlay = target / STAND_INS
+        settings = yaml.safe_load(overlay.read_text(encoding="utf-8"))
+        overlay.write_text(yaml.safe_dump({**settings, "ctgov_base_url": ctgov_url}), "utf-8")
     return target
 
 
@@ -69,13 +72,7 @@ def snakemake(workdir, *args, env=None, check=True):
 
 
 def live(server, *extra):
-    return [
-        "--config",
-        f"eutils_base_url={server.base_url}",
-        f"batch_size={BATCH}",
-        "timeout=2",
-        *extra,
-    ]
+    return ["--configfile", STAND_INS, "--config", f"eutils_base_url={server.base_url}", *extra]
 
 
 def table(workdir):
@@ -110,7 +107,7 @@ def csv_rows(path):
 
 
 def test_snapshot_run_writes_the_screening_table(workdir, raw_config):
-    snakemake(workdir, "--config", "source=snapshot")
+    snakemake(workdir, *SNAPSHOT)
     rows = csv_rows(workdir / "results" / "screening" / "to_screen.csv")
     matches = csv_rows(workdir / "results" / "screening" / "essay_matches.csv")
     assert {m["pmid"]: m["essay_ref"] for m in matches} == ESSAY_CITED_IN_SNAPSHOT_HITS
@@ -149,7 +146,7 @@ def test_snapshot_run_writes_the_screening_table(workdir, raw_config):
     assert f"(n = {prisma['records_screened']})" in svg
 
     # the workflow's report builds, with the search documentation in it
-    snakemake(workdir, "--report", "results/report.html", "--config", "source=snapshot")
+    snakemake(workdir, "--report", "results/report.html", *SNAPSHOT)
     assert (workdir / "results" / "report.html").stat().st_size > 100_000
     documentation = (workdir / "results" / "report" / "search_documentation.html").read_text()
     assert all(keyword["slug"] in documentation for keyword in raw_config["keywords"])
@@ -178,7 +175,7 @@ def test_live_path_counts_requests_keeps_the_rate_and_matches_snapshot(
     assert standin.max_requests_in_window(1.0) <= 3
 
     offline = copy_project(tmp_path_factory.mktemp("offline"))
-    snakemake(offline, "--config", "source=snapshot")
+    snakemake(offline, *SNAPSHOT)
     assert without_source(table(workdir)) == without_source(table(offline))
 
     standin.reset()
@@ -262,7 +259,7 @@ def decisions_in(path, id_column="pmid"):
 
 def test_decisions_survive_reruns_a_deleted_results_folder_and_bad_edits(workdir):
     screening = workdir / "results" / "screening"
-    snakemake(workdir, "--config", "source=snapshot")
+    snakemake(workdir, *SNAPSHOT)
     first, second = [row["pmid"] for row in csv_rows(screening / "to_screen.csv")][:2]
 
     # a reviewer decides in the CSV (saved by Excel, European locale) and in the workbook
@@ -272,7 +269,7 @@ def test_decisions_survive_reruns_a_deleted_results_folder_and_bad_edits(workdir
     )
     edit_workbook(screening / "screening.xlsx", "Registered trials", "NCT05837845", "include")
     edit_workbook(screening / "screening.xlsx", "To screen", second, "exclude")
-    snakemake(workdir, "--forcerun", "search", "--config", "source=snapshot")
+    snakemake(workdir, "--forcerun", "search", *SNAPSHOT)
     expected = {first: "include", second: "exclude"}
     assert decisions_in(screening / "to_screen.csv") == expected
     assert decisions_in(screening / "registered_trials.csv", "nct_id") == {"NCT05837845": "include"}
@@ -287,14 +284,14 @@ def test_decisions_survive_reruns_a_deleted_results_folder_and_bad_edits(workdir
 
     # deleting results/ loses nothing
     shutil.rmtree(workdir / "results")
-    snakemake(workdir, "--config", "source=snapshot")
+    snakemake(workdir, *SNAPSHOT)
     assert decisions_in(screening / "to_screen.csv") == expected
     assert len(csv_rows(store)) == 3
 
     # two sources disagree: both kept, reported, the decision shown blank until settled
     edit_csv_like_excel_in_europe(screening / "to_screen.csv", {first: {"decision": "maybe"}})
     edit_workbook(screening / "screening.xlsx", "To screen", first, "exclude")
-    snakemake(workdir, "--forcerun", "search", "--config", "source=snapshot")
+    snakemake(workdir, "--forcerun", "search", *SNAPSHOT)
     conflicts = csv_rows(screening / "decision_conflicts.csv")
     assert sorted(c["decision"] for c in conflicts) == ["exclude", "maybe"]
     assert {c["decision_before"] for c in conflicts} == {"include"}
@@ -308,7 +305,7 @@ def test_decisions_survive_reruns_a_deleted_results_folder_and_bad_edits(workdir
 
     before = tables()
     store_before = store.read_bytes()
-    result = snakemake(workdir, "--forcerun", "search", "--config", "source=snapshot", check=False)
+    result = snakemake(workdir, "--forcerun", "search", *SNAPSHOT, check=False)
     assert result.returncode != 0
     # the message comes first thing, before any job or request, and it is the last line
     message = result.stderr.strip().splitlines()
