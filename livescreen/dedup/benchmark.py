@@ -217,20 +217,21 @@ def overall(results: Sequence[dict[str, Any]], tool: str) -> dict[str, Any]:
             **counts, **rates(counts), "seconds": sum(r["seconds"] for r in mine)}  # fmt: skip
 
 
-HEADER = (
-    f"{'dataset':<20} {'tool':<11} {'records':>7} {'TP':>5} {'FP':>3} {'FN':>4} {'TN':>6} "
-    f"{'sensitivity':>11} {'specificity':>11} {'F1':>6} {'pair_FP':>7} {'pair_FN':>7} "
-    f"{'possible':>8} {'related':>7} {'seconds':>8}"
-)
+# The table's columns: (heading, key, width and alignment, number format).
+TABLE = [
+    ("dataset", "dataset", "<20", ""), ("tool", "tool", "<11", ""),
+    ("records", "records", ">7", ""), ("TP", "TP", ">5", ""), ("FP", "FP", ">3", ""),
+    ("FN", "FN", ">4", ""), ("TN", "TN", ">6", ""),
+    ("sensitivity", "sensitivity", ">11", ".4f"), ("specificity", "specificity", ">11", ".4f"),
+    ("F1", "f1", ">6", ".4f"), ("pair_FP", "pair_FP", ">7", ""),
+    ("pair_FN", "pair_FN", ">7", ""), ("possible", "possible", ">8", ""),
+    ("related", "related", ">7", ""), ("seconds", "seconds", ">8", ".2f"),
+]  # fmt: skip
+HEADER = " ".join(f"{heading:{width}}" for heading, _, width, _ in TABLE)
 
 
 def format_row(r: dict[str, Any]) -> str:
-    return (
-        f"{r['dataset']:<20} {r['tool']:<11} {r['records']:>7} {r['TP']:>5} {r['FP']:>3} "
-        f"{r['FN']:>4} {r['TN']:>6} {r['sensitivity']:>11.4f} {r['specificity']:>11.4f} "
-        f"{r['f1']:>6.4f} {r['pair_FP']:>7} {r['pair_FN']:>7} {r['possible']:>8} "
-        f"{r['related']:>7} {r['seconds']:>8.2f}"
-    )
+    return " ".join(f"{r[key]:{width}{number}}" for _, key, width, number in TABLE)
 
 
 def summary_line(r: dict[str, Any]) -> str:
