@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import functools
 import re
+import re._constants as _sre_constants  # the pattern parser, for the pre-filter
+import re._parser as _sre_parser
 from dataclasses import dataclass
 
 __all__ = ["CUE", "CUES", "CUES_BY_GROUP", "Cue"]
@@ -72,6 +74,32 @@ class Cue:
     @functools.cached_property
     def unless_regex(self) -> re.Pattern[str] | None:
         return _compiled(self.unless) if self.unless else None
+
+    @functools.cached_property
+    def triggers(self) -> frozenset[str] | None:
+        """Lower-case literals one of which is in every text the pattern matches (None: no
+        such literal, the cue always runs). See :func:`_analyse`."""
+        return _analyse(self.pattern, literal=True)
+
+    @functools.cached_property
+    def tokens_needed(self) -> tuple[tuple[str, ...], ...] | None:
+        """The tokens a match holds: one of these tuples (``("⟨M", "⟨E")``) is all in any
+        text the pattern matches (None: no token needed)."""
+        marks = _analyse(self.pattern, literal=False)
+        if marks is None:
+            return None
+        return tuple(sorted({tuple(sorted({_MARK_KIND[m] for m in run})) for run in marks}))
+
+    def triggered(self, folded: str) -> bool:
+        """Whether one of the triggers is in ``folded`` (a text as :func:`fold` gives it):
+        when not, the pattern cannot match the text, or any part of it."""
+        triggers = self.triggers
+        return triggers is None or any(t in folded for t in triggers)
+
+    def has_tokens(self, tokens: str) -> bool:
+        """Whether ``tokens`` holds the tokens a match needs (False: it cannot match)."""
+        needed = self.tokens_needed
+        return needed is None or any(all(k in tokens for k in kinds) for kinds in needed)
 
     def finditer(self, text: str) -> list[re.Match[str]]:
         if self.unless_regex is not None and self.unless_regex.search(text):
@@ -150,6 +178,156 @@ def _compiled(pattern: str) -> re.Pattern[str]:
             expanded = expanded.replace(placeholder, regex)
         _CACHE[pattern] = re.compile(expanded, re.IGNORECASE)
     return _CACHE[pattern]
+
+
+# --------------------------------------------------------------------------- the pre-filter
+#
+# Most cues cannot fire in most records: "placebo" needs one of placebo/saline/vehicle/sham,
+# "versus-established" needs a treatment token. Each cue's pattern is read once (with the
+# regex module's own parser) for the *triggers*: literal strings at least one of which is in
+# every text it can match, and the *tokens* (<M>, <E>, <C>) it needs. A record's text is
+# scanned once for every cue's triggers (:func:`cues_present`); a cue none of whose triggers
+# is there is not run, and its answer (no match) is the same as running it. A cue whose
+# pattern gives no trigger of at least _MIN_TRIGGER characters is always run.
+
+_MIN_TRIGGER = 3  # shorter literals (a letter of a token, "vs") select nothing
+_MAX_STRINGS = 64  # a literal run spelled out in more ways than this stops growing
+# Stand-ins for the placeholders while a pattern is analysed (private-use characters, which
+# never appear in a trigger): a token's letter may change (E -> B, C, X) once roles are read,
+# so tokens are checked per sentence, literals once per record.
+_TOKEN_MARKS = {"<M>": "\ue000", "<E>": "\ue001", "<C>": "\ue002"}
+_MARK_KIND = {"\ue000": "⟨M", "\ue001": "⟨E", "\ue002": "⟨C"}
+# Non-ASCII letters that a case-insensitive pattern equates with an ASCII letter although
+# str.lower() does not map them to it (found by trying every code point; a test checks it).
+CASE_FOLDS = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s"})
+
+
+_UNFOLDED = re.compile("[\u0130\u0131\u017f]")
+
+
+def fold(text: str) -> str:
+    """``text`` as the triggers are looked for in: lower case, and the three letters that
+    IGNORECASE reads as i or s written so. A case-insensitive literal that matches ``text``
+    is, lower-cased, a substring of ``fold(text)``."""
+    if not text.isascii() and _UNFOLDED.search(text):
+        text = text.translate(CASE_FOLDS)
+    return text.lower()
+
+
+def _analyse(pattern: str, literal: bool) -> frozenset[str] | None:
+    """Strings of which every match of ``pattern`` (with placeholders) contains one.
+
+    ``literal``: the strings are lower-case ASCII literals of the pattern (triggers);
+    otherwise they are runs of token marks (which tokens a match holds). None: no such
+    guarantee (a cue that must always run).
+    """
+    expanded = pattern
+    for placeholder, mark in _TOKEN_MARKS.items():
+        expanded = expanded.replace(placeholder, mark)
+    for placeholder, regex in _PLACEHOLDERS.items():
+        expanded = expanded.replace(placeholder, regex)
+    try:
+        parsed = _sre_parser.parse(expanded, re.IGNORECASE)
+    except Exception:  # pragma: no cover - a pattern the private parser cannot read
+        return None
+    minimum = _MIN_TRIGGER if literal else 1
+    _, found = _sequence(list(parsed), literal, minimum)
+    return found
+
+
+def _node(op, av, literal: bool, minimum: int):
+    """(exact, found) for one parsed item: ``exact`` the strings it matches when they are
+    few (else None), ``found`` strings one of which every match contains (else None)."""
+    c = _sre_constants
+    if op is c.LITERAL:
+        char = chr(av)
+        if literal:
+            ok = char.isascii()
+            return (frozenset({char.lower()}), None) if ok else (None, None)
+        # token mode: a mark is itself; any other character is consumed and ignored
+        return frozenset({char if char in _MARK_KIND else ""}), None
+    if op is c.IN and literal:
+        chars = [chr(a) for o, a in av if o is c.LITERAL]
+        if len(chars) == len(av) <= 4 and all(ch.isascii() for ch in chars):
+            return frozenset(ch.lower() for ch in chars), None
+        return None, None
+    if op is c.SUBPATTERN:
+        return _sequence(list(av[3]), literal, minimum)
+    if op is c.ATOMIC_GROUP:
+        return _sequence(list(av), literal, minimum)
+    if op is c.BRANCH:
+        results = [_sequence(list(branch), literal, minimum) for branch in av[1]]
+        exact = None
+        if all(e is not None for e, _ in results):
+            union = frozenset().union(*(e for e, _ in results))
+            exact = union if len(union) <= _MAX_STRINGS else None
+        found = None
+        picks = [_best([f, e], minimum) for e, f in results]
+        if all(p is not None for p in picks):
+            found = frozenset().union(*picks)
+        return exact, found
+    if op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
+        low, high, item = av
+        exact, found = _sequence(list(item), literal, minimum)
+        if not literal and exact is not None and exact <= {""}:
+            return exact, None  # token mode: repeating what holds no token holds none
+        if low == 0:
+            if high == 1 and exact is not None:
+                return exact | {""}, None
+            return (None, None) if literal else (_optional_marks(exact, found), None)
+        if exact is not None and low == high and len(exact) ** low <= _MAX_STRINGS:
+            strings = frozenset({""})
+            for _ in range(low):
+                strings = frozenset(a + b for a in strings for b in exact)
+            return strings, None
+        return None, _best([found, exact], minimum)
+    if op in (c.AT, c.ASSERT, c.ASSERT_NOT):
+        return frozenset({""}), None  # zero-width: the characters around it are adjacent
+    # anything else (a class, any character, a category, a group reference) reads
+    # characters that are no literal: in literal mode it ends a run; in token mode it is
+    # ignored (it holds no mark).
+    return (None, None) if literal else (frozenset({""}), None)
+
+
+def _optional_marks(exact, found):
+    """Token mode: an optional, repeated item adds no required mark (None unless it holds
+    none, when it is transparent)."""
+    if exact is not None and exact <= {""}:
+        return frozenset({""})
+    return None
+
+
+def _sequence(items, literal: bool, minimum: int):
+    """(exact, found) for a sequence: adjacent exact items are spelled out together (a run);
+    the best run or item guarantee is ``found``."""
+    run: frozenset[str] | None = frozenset({""})
+    candidates: list[frozenset[str] | None] = []
+    whole = True  # every item so far exact and spelled into the one run
+    for op, av in items:
+        exact, found = _node(op, av, literal, minimum)
+        if exact is not None and run is not None and len(run) * len(exact) <= _MAX_STRINGS:
+            run = frozenset(a + b for a in run for b in exact)
+            continue
+        whole = False
+        candidates.append(run)
+        candidates.append(found)
+        run = exact if exact is not None else frozenset({""})
+    candidates.append(run)
+    return (run if whole else None), _best(candidates, minimum)
+
+
+def _best(candidates, minimum: int) -> frozenset[str] | None:
+    """The most selective guarantee: its shortest string longest, then the fewest strings."""
+    valid = [c for c in candidates if c and min(len(s) for s in c) >= minimum]
+    if not valid:
+        return None
+    best = max(valid, key=lambda c: (min(len(s) for s in c), -len(_minimal(c))))
+    return _minimal(best)
+
+
+def _minimal(strings: frozenset[str]) -> frozenset[str]:
+    """Without the strings that contain another: where "protocol for a" is, so is "protocol"."""
+    return frozenset(s for s in strings if not any(o != s and o in s for o in strings))
 
 
 _GAP_STOP = r"(?!(?:or|and|versus|vs|with|than|to|plus|psychotherapy|therapy|treatment)\b)"

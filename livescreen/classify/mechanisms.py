@@ -41,7 +41,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .cues import CUE
+from .cues import CUE, fold
 from .text import Reading, normalise
 from .vocabulary import Vocabulary
 
@@ -122,10 +122,23 @@ def mechanism_evidence(
         return evidence
     keywords = [normalise(k) for k in record.get("keywords") or [] if k]
     texts = [(s.raw, s.is_title) for s in reading.sentences] + [(k, None) for k in keywords]
-    # one pass of the pattern over each text: (text, is_title, [(group facts, phrase)])
-    scanned = [(text, is_title, vocabulary.mechanism_matches(text)) for text, is_title in texts]
+    whole = "\n".join(text for text, _ in texts)
+    # The pre-filter: the cues below are searched only when the record holds one of their
+    # triggers (searching otherwise would find nothing), and the texts are scanned for
+    # measures only when the record holds a word that starts one.
+    folded = fold(whole)
+    search = {
+        name: CUE[name].regex.search if CUE[name].triggered(folded) else _nothing
+        for name in ("mechanism-future", "mechanism-background", "mechanism-measured")
+        + tuple(name for _, name in _ANALYSIS_CUES)
+    }
+    if vocabulary.may_name_mechanisms(whole):
+        # one pass of the index over each text: (text, is_title, [(group facts, phrase)])
+        scanned = [(t, is_title, vocabulary.mechanism_matches(t)) for t, is_title in texts]
+    else:
+        scanned = [(t, is_title, []) for t, is_title in texts]
     if not any(hits for _, _, hits in scanned) and not any(
-        CUE[name].regex.search(text) for text, _ in texts for _, name in _ANALYSIS_CUES
+        search[name](text) for text, _ in texts for _, name in _ANALYSIS_CUES
     ):
         return evidence
     # (slug, measure) pairs whose terms the record writes out: their ambiguous
@@ -142,11 +155,10 @@ def mechanism_evidence(
         if not hits and not _may_analyse(text):
             continue
         if not keyword and (
-            CUE["mechanism-future"].regex.search(text)
-            or CUE["mechanism-background"].regex.search(text)
+            search["mechanism-future"](text) or search["mechanism-background"](text)
         ):
             continue
-        measured = keyword or bool(CUE["mechanism-measured"].regex.search(text))
+        measured = keyword or bool(search["mechanism-measured"](text))
         in_sentence = False
         for (kind, slug, name, ambiguous, _), _phrase in hits:
             if kind == "I":
@@ -161,7 +173,7 @@ def mechanism_evidence(
             continue
         for analysis, cue_name in _ANALYSIS_CUES:
             if analysis not in evidence.analyses:
-                if hit := CUE[cue_name].regex.search(text):
+                if hit := search[cue_name](text):
                     evidence.analyses[analysis] = hit.group(0)
         if in_sentence and "mechanism-of-change" not in evidence.analyses:
             if hit := _PREDICTS_OUTCOME.search(text):
@@ -169,7 +181,7 @@ def mechanism_evidence(
     for keyword in keywords:
         for analysis, cue_name in _ANALYSIS_CUES[:2]:
             if analysis not in evidence.analyses:
-                if hit := CUE[cue_name].regex.search(keyword):
+                if hit := search[cue_name](keyword):
                     evidence.analyses[analysis] = hit.group(0)
     if {"mediation", "moderation"} & set(evidence.analyses):
         evidence.analyses.pop("mechanism-of-change", None)
@@ -180,6 +192,11 @@ def mechanism_evidence(
             # an instrument says it best; construct words are shown when none was named
             evidence.measures[mechanism.slug] = instruments or list(names)
     return evidence
+
+
+def _nothing(text: str) -> None:
+    """The search of a cue whose triggers the record lacks: it finds nothing."""
+    return None
 
 
 # Words without which no analysis cue can fire: a cheap test before the cues run.

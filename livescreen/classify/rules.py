@@ -269,7 +269,7 @@ def _mdma(
         for k in keywords
         if any(
             vocabulary.groups[m.lastgroup or ""][0] == "M"
-            for m in vocabulary.mention_pattern.finditer(normalise(k))
+            for m in vocabulary.find_mentions(normalise(k))
         )
     ]
     involves_mdma = bool(mdma_text or mdma_mesh or mdma_keywords)
@@ -293,7 +293,7 @@ def _established(record: Mapping[str, Any], reading: Reading, vocabulary: Vocabu
     mesh = list(record.get("mesh") or [])
     named = {m.name for m in reading.mentions if m.kind == "E"}
     for keyword in record.get("keywords") or []:
-        for match in vocabulary.mention_pattern.finditer(normalise(keyword)):
+        for match in vocabulary.find_mentions(normalise(keyword)):
             kind, name, ambiguous, _ = vocabulary.groups[match.lastgroup or ""]
             if kind == "E" and not ambiguous:
                 named.add(name)
@@ -426,6 +426,10 @@ def _explain_treatments(reading: Reading, design: str, mdma: bool, network: bool
                 if cue.title_only and not sentence.is_title:
                     continue
                 if cue.names_mdma and "⟨M" not in sentence.tokens:
+                    continue
+                # the pre-filter: a cue whose triggers the record lacks, or whose tokens the
+                # sentence lacks, would find nothing here
+                if not reading.may_fire(cue) or not cue.has_tokens(sentence.tokens):
                     continue
                 # comparisons, and combination cues that do not name MDMA themselves, need
                 # MDMA in the sentence

@@ -38,7 +38,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .cues import CUE
+from .cues import CUE, Cue, fold
 from .vocabulary import Vocabulary
 
 __all__ = [
@@ -126,6 +126,37 @@ class Reading:
     evidence: list[tuple[str, str]] = field(default_factory=list)  # (cue name, phrase)
     roles: dict[int, str] = field(default_factory=dict)  # E mention index -> role
     cue_roles: dict[str, str] = field(default_factory=dict)  # cue name -> role it gave
+    # the pre-filter: the sentences a cue reads (all, lead or title) as triggers are looked
+    # for in, and each cue's answer there (are its triggers in them?) once asked
+    _folded: dict[str, str] = field(default_factory=dict, repr=False)
+    _triggered: dict[tuple[str, str], bool] = field(default_factory=dict, repr=False)
+
+    def may_fire(self, cue: Cue, where: str = "any") -> bool:
+        """False when none of the cue's triggers is in the sentences it reads (``where``: any,
+        lead or title), so that it cannot match one of them (running it would find nothing).
+        Asked after the record is read: token letters change later (E -> B, C, X), the words
+        around them do not."""
+        scope = where if where in ("lead", "title") else "any"
+        known = self._triggered.get((cue.name, scope))
+        if known is None and cue.tokens_needed is not None:
+            # tokens come from mentions: ⟨M from MDMA's, ⟨E (later ⟨B, ⟨C, ⟨X) from a
+            # treatment's; a cue needing a token no mention can give cannot match
+            kinds = {m.kind for m in self.mentions}
+            have = {"⟨M"} if "M" in kinds else set()
+            have |= {"⟨E", "⟨C"} if "E" in kinds else set()
+            if not any(have.issuperset(needed) for needed in cue.tokens_needed):
+                known = self._triggered[(cue.name, scope)] = False
+        if known is None:
+            folded = self._folded.get(scope)
+            if folded is None:
+                chosen = self.sentences
+                if scope == "lead":
+                    chosen = [s for s in self.sentences if s.lead]
+                elif scope == "title":
+                    chosen = [s for s in self.sentences if s.is_title]
+                folded = self._folded[scope] = fold("\n".join(s.tokens for s in chosen))
+            known = self._triggered[(cue.name, scope)] = cue.triggered(folded)
+        return known
 
     def evidence_for(self, role: str) -> list[tuple[str, str]]:
         return [(n, p) for n, p in self.evidence if self.cue_roles.get(n) == role]
@@ -154,7 +185,7 @@ def _tokenise(
     """Replace every MDMA and treatment mention in ``text`` by a token."""
     pieces: list[str] = []
     last = 0
-    for match in vocabulary.mention_pattern.finditer(text):
+    for match in vocabulary.find_mentions(text):
         group = match.lastgroup
         assert group is not None
         kind, name, ambiguous, _ = vocabulary.groups[group]
@@ -238,19 +269,20 @@ def _mdma_not_drug(text: str, match: re.Match[str], ecstasy_is_drug: bool) -> bo
 
 
 def _ecstasy_is_drug(text: str, vocabulary: Vocabulary) -> bool:
-    if not CUE["ecstasy-not-drug"].regex.search(text):
+    cue = CUE["ecstasy-not-drug"]
+    if not cue.triggered(fold(text)) or not cue.regex.search(text):
         return True
     return any(
         vocabulary.groups[m.lastgroup or ""][0] == "M"
         and not m.group(0).lower().startswith("ecstas")
-        for m in vocabulary.mention_pattern.finditer(text)
+        for m in vocabulary.find_mentions(text)
     )
 
 
 def _defined_treatments(text: str, vocabulary: Vocabulary) -> set[str]:
     """Treatments the record names with a term (not an abbreviation)."""
     found: set[str] = set()
-    for match in vocabulary.mention_pattern.finditer(text):
+    for match in vocabulary.find_mentions(text):
         kind, name, _, written_out = vocabulary.groups[match.lastgroup or ""]
         if kind == "E" and written_out:
             found.add(name)
@@ -335,7 +367,11 @@ def read_record(record: Mapping[str, Any], vocabulary: Vocabulary) -> Reading:
             first = False
     if "(" in abstract or "(" in title:
         _record_abbreviations(sentences, mentions)
-    return Reading(sentences, mentions)
+    reading = Reading(sentences, mentions)
+    if not reading.may_fire(CUE["future-work"]):
+        for sentence in sentences:
+            sentence.speculative = False  # what the cue would say of each sentence
+    return reading
 
 
 def sentences_read(reading: Reading, where: str = "any"):
@@ -354,10 +390,14 @@ def sentences_read(reading: Reading, where: str = "any"):
 
 def cue_phrases(reading: Reading, cue_name: str, where: str = "any") -> list[str]:
     """Phrases matching a cue: ``where`` is any, lead (self-describing sentences) or title."""
-    found = []
+    cue = CUE[cue_name]
+    found: list[str] = []
+    if not reading.may_fire(cue, where):
+        return found
     for sentence in sentences_read(reading, where):
-        for match in CUE[cue_name].finditer(sentence.tokens):
-            found.append(untokenise(match.group(0), reading.mentions).strip(" ,;"))
+        if cue.has_tokens(sentence.tokens):
+            for match in cue.finditer(sentence.tokens):
+                found.append(untokenise(match.group(0), reading.mentions).strip(" ,;"))
     return found
 
 
@@ -365,8 +405,10 @@ def first_phrase(reading: Reading, cue_name: str, where: str = "any") -> tuple[s
     """The first phrase a cue matches (as :func:`cue_phrases` reads ``where``) and whether it
     is in the title; None when the cue does not fire. Stops at the first match."""
     cue = CUE[cue_name]
+    if not reading.may_fire(cue, where):
+        return None
     for sentence in sentences_read(reading, where):
-        if match := cue.search(sentence.tokens):
+        if cue.has_tokens(sentence.tokens) and (match := cue.search(sentence.tokens)):
             return untokenise(match.group(0), reading.mentions).strip(" ,;"), sentence.is_title
     return None
 

@@ -94,6 +94,9 @@ class Vocabulary:
     mechanism_groups: dict[str, tuple[str, str, str, bool, bool]] = field(init=False, repr=False)
     _mechanism_index: dict[str, list[tuple[str, re.Pattern[str]]]] = field(init=False, repr=False)
     _mechanism_keys: frozenset[str] = field(init=False, repr=False)
+    # the lower-cased words a mention can start with (see find_mentions); None: some term
+    # does not start with a letter or digit, so every position must be tried
+    _mention_keys: frozenset[str] | None = field(init=False, repr=False)
 
     def _all_terms(self) -> list[str]:
         terms = [t.strip() for t in self.mdma_terms]
@@ -104,12 +107,14 @@ class Vocabulary:
 
     def __post_init__(self) -> None:
         alternatives: list[tuple[int, str, str]] = []  # (length, group, pattern)
+        terms: list[str] = []
         self.groups = {}
 
         def add(kind: str, name: str, text: str, case_sensitive: bool, ambiguous: bool) -> None:
             group = f"g{len(self.groups)}"
             self.groups[group] = (kind, name, ambiguous, not _is_abbreviation(text))
             alternatives.append((len(text), group, _term_pattern(text, case_sensitive)))
+            terms.append(text)
 
         for term in self.mdma_terms:
             # Upper-case short words (MDMA) are abbreviations: case-sensitive.
@@ -130,6 +135,7 @@ class Vocabulary:
         firsts = {c for term in self._all_terms() for c in (term[0].lower(), term[0].upper())}
         ahead = "[" + "".join(re.escape(c) for c in sorted(firsts)) + "]" if firsts else "(?!)"
         self.mention_pattern = re.compile(rf"(?<![A-Za-z0-9])(?={ahead})(?:{body})(?![A-Za-z0-9])")
+        self._mention_keys = _first_words(terms)
         drugs = "|".join(_term_pattern(term, False) for term in self.active_placebos) or "(?!)"
         self._compile_mechanisms()
         self.active_placebo_pattern = re.compile(
@@ -180,6 +186,39 @@ class Vocabulary:
         }
         self._mechanism_keys = frozenset(self._mechanism_index)
 
+    def find_mentions(self, text: str) -> list[re.Match[str]]:
+        """``list(self.mention_pattern.finditer(text))``, found faster.
+
+        The pattern, one alternation of every term, is tried at every position that starts a
+        word with one of the terms' first letters: most of the classifier's reading time. A
+        match can only start at a word (a run of ASCII letters and digits after none) that is
+        a term's first word, or its plural; so the pattern is tried only at such words, with
+        ``match`` (whose look-behind sees the text before the position, as ``finditer``'s
+        does). Text with a letter that case-insensitive matching or ``lower()`` would read as
+        an ASCII letter (dotless i, long s, Kelvin sign) goes the plain way.
+        """
+        keys = self._mention_keys
+        if keys is None or (not text.isascii() and _UNFOLDED.search(text)):
+            return list(self.mention_pattern.finditer(text))
+        lower = text.lower()  # the same length: only U+0130 lower-cases to two characters
+        if keys.isdisjoint(_WORD_LOWER.findall(lower)):
+            return []
+        found: list[re.Match[str]] = []
+        end = 0
+        pattern = self.mention_pattern
+        for word in _WORD_LOWER.finditer(lower):
+            start = word.start()
+            if start >= end and word.group(0) in keys:
+                if match := pattern.match(text, start):
+                    found.append(match)
+                    end = match.end()
+        return found
+
+    def may_name_mechanisms(self, text: str) -> bool:
+        """False when :meth:`mechanism_matches` finds nothing in ``text`` nor in any line of it
+        (no word of it starts a measure or a construct): one look for a whole record."""
+        return not self._mechanism_keys.isdisjoint(_WORD.findall(text.lower()))
+
     def mechanism_matches(self, text: str) -> list[tuple[tuple[str, str, str, bool, bool], str]]:
         """The measure terms and construct words in ``text``, left to right and not
         overlapping: (their facts in ``mechanism_groups``, the phrase as written). A match
@@ -202,6 +241,28 @@ class Vocabulary:
 
 
 _WORD = re.compile(r"[A-Za-z0-9]+")
+_WORD_LOWER = re.compile(r"[a-z0-9]+")
+# Letters other than A-Z that IGNORECASE matches with, or lower() turns into, an ASCII letter
+# (found by trying every code point; tests/test_classify_speedup.py checks the list).
+UNFOLDED = "\u0130\u0131\u017f\u212a"
+_UNFOLDED = re.compile(f"[{UNFOLDED}]")
+
+
+def _first_words(terms: list[str]) -> frozenset[str] | None:
+    """The lower-cased words a match of :func:`_term_pattern` of any term can start with:
+    its first run of letters and digits, and for a one-word term its plurals. None when a
+    term starts with neither a letter nor a digit (no word to look for)."""
+    keys: set[str] = set()
+    for term in terms:
+        words = re.split(r"[\s-]+", term.strip())
+        first = re.match(r"[A-Za-z0-9]+", words[0])
+        if first is None:
+            return None
+        key = first.group(0).lower()
+        keys.add(key)
+        if len(words) == 1 and first.end() == len(words[0]):  # the plural ends the word
+            keys |= {key + "s", key[:-1] + "ies"}
+    return frozenset(keys)
 
 
 def load_vocabulary(config: Mapping[str, Any] | None = None) -> Vocabulary:
