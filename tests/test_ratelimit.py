@@ -141,7 +141,11 @@ def test_parallel_jobs_never_put_more_than_the_rate_in_any_second_at_the_server(
     assert len(arrivals) == 4 * per_job
     gaps = [round(b - a, 3) for a, b in zip(arrivals, arrivals[1:], strict=False)]
     assert max_in_window(arrivals, 1.0) <= rate, f"gaps between arrivals: {gaps}"
-    assert min(gaps) > 0.5 / rate, f"a burst: {gaps}"  # spaced ~1.15 / rate apart
+    # Spaced ~1.15 / rate apart at sending; on a loaded machine one request can reach the
+    # server late, next to the one after it (one short gap), but a burst — the old limiter,
+    # `rate` requests let out together — makes most gaps short.
+    short = [gap for gap in gaps if gap <= 0.5 / rate]
+    assert len(short) <= len(gaps) // 10 + 1, f"a burst: {gaps}"
 
 
 # -- probe 3: the state file, attacked by another local user ---------------------------------
