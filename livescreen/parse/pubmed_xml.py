@@ -196,13 +196,8 @@ _NOTICE_KEYS: dict[str, str] = {
     "ExpressionOfConcernIn": "expression_of_concern",
 }
 
-_MONTHS = {
-    name: number
-    for number, name in enumerate(
-        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"),
-        start=1,
-    )
-}
+_MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTHS = {name: number for number, name in enumerate(_MONTH_NAMES, start=1)}
 _SEASONS = {"spring": 3, "summer": 6, "autumn": 9, "fall": 9, "winter": 12}
 _MONTH_TOKEN = re.compile(
     r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?(?:\s+(\d{1,2})\b)?"
@@ -360,10 +355,14 @@ def _syntax_error(exc: etree.XMLSyntaxError, last_pmid: str | None) -> PubmedXml
 
 
 def _article_pmid(elem: Any) -> str | None:
-    pmid = elem.findtext("MedlineCitation/PMID")
-    if pmid is None:
-        pmid = elem.findtext("BookDocument/PMID")
-    return pmid.strip() if pmid else None
+    """``findtext("MedlineCitation/PMID")``, else ``findtext("BookDocument/PMID")``, stripped."""
+    for parent_tag in ("MedlineCitation", "BookDocument"):
+        for parent in elem:
+            if parent.tag == parent_tag:
+                for child in parent:
+                    if child.tag == "PMID":
+                        return child.text.strip() if child.text else None
+    return None
 
 
 def _release(elem: Any) -> None:
@@ -403,11 +402,70 @@ def _stream_articles(stream: IO[bytes]) -> Iterator[Any]:
         raise _root_error(root.tag)
 
 
+# --------------------------------------------------------------------------- tree access
+# A record is built from one pass over the children of each element it reads (_kids),
+# not from a find()/findall() per field: each ElementPath search costs more from Python
+# than visiting a handful of children. kids[tag][0] is elem.find(tag), kids[tag] is
+# elem.findall(tag) and _under(kids[a], b) is elem.findall(f"{a}/{b}").
+
+
+def _kids(elem: Any) -> dict[Any, list[Any]]:
+    """The children of ``elem`` grouped by tag, each group in document order; {} for None."""
+    groups: dict[Any, list[Any]] = {}
+    if elem is not None:
+        for child in elem:
+            tag = child.tag
+            if tag in groups:
+                groups[tag].append(child)
+            else:
+                groups[tag] = [child]
+    return groups
+
+
+def _first(groups: dict[Any, list[Any]], tag: str) -> Any:
+    found = groups.get(tag)
+    return found[0] if found else None
+
+
+def _one(elems: list[Any]) -> Any:
+    return elems[0] if elems else None
+
+
+def _under(parents: Iterable[Any], tag: str) -> list[Any]:
+    """The ``tag`` children of every element in ``parents``, in order."""
+    found = []
+    for parent in parents:
+        for child in parent:
+            if child.tag == tag:
+                found.append(child)
+    return found
+
+
+def _text_of(elem: Any) -> str | None:
+    return None if elem is None else elem.text
+
+
+def _first_texts(elem: Any) -> dict[Any, str | None]:
+    """The text of the first child of each tag (``findtext`` for every tag at once)."""
+    texts: dict[Any, str | None] = {}
+    for child in elem:
+        texts.setdefault(child.tag, child.text)
+    return texts
+
+
 # --------------------------------------------------------------------------- text helpers
 
 
 def _clean(text: str | None) -> str:
-    return " ".join(text.split()) if text else ""
+    """Whitespace collapsed. A long text that is already collapsed (no whitespace but single
+    inner spaces: every other whitespace character is unprintable) is returned as it is,
+    which saves splitting an abstract into words and joining them again."""
+    if not text:
+        return ""
+    if len(text) > 60 and text.isprintable() and "  " not in text:
+        if text[0] != " " and text[-1] != " ":
+            return text
+    return " ".join(text.split())
 
 
 def _flat(elem: Any) -> str:
@@ -436,22 +494,25 @@ def _gather_text(elem: Any, parts: list[str], in_math: bool) -> None:
     if _keep(elem.text, in_math):
         parts.append(elem.text)
     for child in elem:
-        if isinstance(child.tag, str):
-            _gather_text(child, parts, in_math)
-        elif child.tag is etree.Entity:
+        tag = child.tag
+        if isinstance(tag, str):
+            if in_math or len(child) or tag.startswith(MATHML_PREFIX):
+                _gather_text(child, parts, in_math)
+            elif child.text:  # a leaf outside MathML (<i>, <sup>): what the call would add
+                parts.append(child.text)
+        elif tag is etree.Entity:
             parts.append(child.text)
         if _keep(child.tail, in_math):
             parts.append(child.tail)
 
 
-def _opt(elem: Any, path: str) -> str | None:
-    if elem is None:
-        return None
-    return _flat(elem.find(path)) or None
-
-
 def _texts(elems: Iterable[Any]) -> list[str]:
-    return [text for text in (_flat(e) for e in elems) if text]
+    texts = []
+    for elem in elems:
+        text = _flat(elem) if len(elem) else _clean(elem.text)
+        if text:
+            texts.append(text)
+    return texts
 
 
 def _unique(values: Iterable[str]) -> list[str]:
@@ -462,6 +523,8 @@ def _unique(values: Iterable[str]) -> list[str]:
 
 
 def _month_number(value: str | None) -> int | None:
+    if value in _COMMON_MONTHS:
+        return _COMMON_MONTHS[value]
     value = _clean(value)
     if not value:
         return None
@@ -479,10 +542,25 @@ def _token_month(token: re.Match[str]) -> int | None:
 
 
 def _day_number(value: str | None) -> int | None:
+    if value in _COMMON_DAYS:
+        return _COMMON_DAYS[value]
     value = _clean(value)
     if value.isdigit() and 1 <= int(value) <= 31:
         return int(value)
     return None
+
+
+# The forms nearly every date is written in, read once by the functions above.
+_COMMON_MONTHS: dict[str | None, int | None] = {}
+_COMMON_DAYS: dict[str | None, int | None] = {}
+_COMMON_MONTHS.update(
+    (form, _month_number(form))
+    for number in range(1, 13)
+    for form in (str(number), f"{number:02d}", _MONTH_NAMES[number - 1].title())
+)
+_COMMON_DAYS.update(
+    (form, _day_number(form)) for number in range(1, 32) for form in {str(number), f"{number:02d}"}
+)
 
 
 def _iso(year: int | None, month: int | None = None, day: int | None = None) -> str:
@@ -496,6 +574,8 @@ def _iso(year: int | None, month: int | None = None, day: int | None = None) -> 
 
 
 def _year_of(value: str | None) -> int | None:
+    if value and len(value) == 4 and value.isascii() and value.isdigit():
+        return int(value)  # what the search below finds in a plain year
     match = _YEAR_TOKEN.search(value or "")
     return int(match.group(1)) if match else None
 
@@ -514,42 +594,42 @@ def _structured_date(date: Any) -> str:
     """ISO partial date of an element holding Year/Month/Day, Season or MedlineDate."""
     if date is None:
         return ""
-    year = _year_of(date.findtext("Year"))
+    texts = _first_texts(date)
+    year = _year_of(texts.get("Year"))
     if year is None:
-        return _free_text_date(_clean(date.findtext("MedlineDate")))
-    month = _month_number(date.findtext("Month"))
+        return _free_text_date(_clean(texts.get("MedlineDate")))
+    month = _month_number(texts.get("Month"))
     if month is None:
-        season = _clean(date.findtext("Season"))
+        season = _clean(texts.get("Season"))
         return _free_text_date(f"{year} {season}") if season else _iso(year)
-    return _iso(year, month, _day_number(date.findtext("Day")))
+    return _iso(year, month, _day_number(texts.get("Day")))
 
 
-def _electronic_date(article: Any) -> str | None:
-    if article is None:
-        return None
-    for date in article.findall("ArticleDate"):
+def _electronic_date(article_dates: Iterable[Any]) -> str | None:
+    for date in article_dates:
         if date.get("DateType", "Electronic") == "Electronic":
             return _structured_date(date) or None
     return None
 
 
-def _history_date(data: Any) -> str | None:
-    if data is None:
-        return None
-    for status in ("entrez", "pubmed"):
-        for date in data.findall("History/PubMedPubDate"):
-            if date.get("PubStatus") == status:
-                return _structured_date(date) or None
-    return None
+def _history_date(histories: Iterable[Any]) -> str | None:
+    """The first History/PubMedPubDate with PubStatus "entrez", else the first "pubmed"."""
+    chosen = None
+    for date in _under(histories, "PubMedPubDate"):
+        status = date.get("PubStatus")
+        if status == "entrez":
+            chosen = date
+            break
+        if status == "pubmed" and chosen is None:
+            chosen = date
+    return _structured_date(chosen) or None
 
 
-def _publication_date(pub_date: Any, article: Any) -> str:
+def _publication_date(pub_date: Any, article_dates: Iterable[Any]) -> str:
     date = _structured_date(pub_date)
     if date:
         return date
-    if article is None:
-        return ""
-    return next((d for d in map(_structured_date, article.findall("ArticleDate")) if d), "")
+    return next((d for d in map(_structured_date, article_dates) if d), "")
 
 
 # --------------------------------------------------------------------------- fields
@@ -559,7 +639,9 @@ def _abstract(abstract: Any) -> str:
     if abstract is None:
         return ""
     paragraphs = []
-    for part in abstract.findall("AbstractText"):
+    for part in abstract:
+        if part.tag != "AbstractText":
+            continue
         text = _flat(part)
         label = _clean(part.get("Label"))
         if label and label.upper() != "UNLABELLED":
@@ -569,12 +651,18 @@ def _abstract(abstract: Any) -> str:
     return "\n".join(paragraphs)
 
 
+_NAME_PARTS = frozenset(("LastName", "Initials", "ForeName"))
+
+
 def _author_name(author: Any) -> str:
     names: dict[str, str | None] = {}
     for child in author:  # one pass over the author's fields
-        if child.tag == "CollectiveName":
+        tag = child.tag
+        if tag in _NAME_PARTS:
+            if tag not in names:
+                names[tag] = child.text
+        elif tag == "CollectiveName":
             return _flat(child)
-        names.setdefault(child.tag, child.text)
     last = _clean(names.get("LastName"))
     given = _clean(names.get("Initials")) or _clean(names.get("ForeName"))
     return f"{last} {given}".strip()
@@ -582,20 +670,30 @@ def _author_name(author: Any) -> str:
 
 def _authors(author_lists: Iterable[Any]) -> list[str]:
     names: list[str] = []
-    for author_list in author_lists:
-        for author in author_list.findall("Author"):
-            if author.get("ValidYN", "Y") == "N":
-                continue
-            name = _author_name(author)
-            if name:
-                names.append(name)
+    for author in _under(author_lists, "Author"):
+        if author.get("ValidYN", "Y") == "N":
+            continue
+        name = _author_name(author)
+        if name:
+            names.append(name)
     return names
 
 
-def _doi(id_list: Any, elocations: Iterable[Any]) -> str | None:
-    doi = _article_id(id_list, "doi")
-    if doi:
-        return doi
+def _ids(id_list: Any) -> dict[str, str]:
+    """The first non-empty ArticleId of IdType "doi" and of "pmc" (the keys found)."""
+    found: dict[str, str] = {}
+    for article_id in _under(() if id_list is None else (id_list,), "ArticleId"):
+        id_type = article_id.get("IdType", "pubmed")
+        if id_type in ("doi", "pmc") and id_type not in found:
+            value = _clean(article_id.text)
+            if value:
+                found[id_type] = value
+    return found
+
+
+def _doi(ids: dict[str, str], elocations: Iterable[Any]) -> str | None:
+    if "doi" in ids:
+        return ids["doi"]
     for eloc in elocations:
         if eloc.get("EIdType") == "doi" and eloc.get("ValidYN", "Y") != "N":
             value = _clean(eloc.text)
@@ -604,79 +702,87 @@ def _doi(id_list: Any, elocations: Iterable[Any]) -> str | None:
     return None
 
 
-def _article_id(id_list: Any, id_type: str) -> str | None:
-    if id_list is None:
-        return None
-    for article_id in id_list.findall("ArticleId"):
-        if article_id.get("IdType", "pubmed") == id_type:
-            value = _clean(article_id.text)
-            if value:
-                return value
-    return None
-
-
 def _pages(pagination: Any) -> str | None:
     if pagination is None:
         return None
-    pages = _clean(pagination.findtext("MedlinePgn"))
+    texts = _first_texts(pagination)
+    pages = _clean(texts.get("MedlinePgn"))
     if pages:
         return pages
-    start = _clean(pagination.findtext("StartPage"))
-    end = _clean(pagination.findtext("EndPage"))
+    start = _clean(texts.get("StartPage"))
+    end = _clean(texts.get("EndPage"))
     if start and end:
         return f"{start}-{end}"
     return start or None
 
 
-def _mesh(citation: Any) -> tuple[list[str], list[str]]:
+def _mesh(heading_lists: Iterable[Any]) -> tuple[list[str], list[str]]:
     mesh: list[str] = []
     major: list[str] = []
-    for heading in citation.findall("MeshHeadingList/MeshHeading"):
-        descriptor = heading.find("DescriptorName")
+    for heading in _under(heading_lists, "MeshHeading"):
+        descriptor = None
+        major_qualifier = False
+        for child in heading:
+            tag = child.tag
+            if tag == "DescriptorName":
+                if descriptor is None:
+                    descriptor = child
+            elif tag == "QualifierName" and child.get("MajorTopicYN", "N") == "Y":
+                major_qualifier = True
         name = _flat(descriptor)
-        if not name:
-            continue
-        mesh.append(name)
-        flags = [descriptor.get("MajorTopicYN", "N")]
-        flags += [q.get("MajorTopicYN", "N") for q in heading.findall("QualifierName")]
-        if "Y" in flags:
-            major.append(name)
+        if name:
+            mesh.append(name)
+            if major_qualifier or descriptor.get("MajorTopicYN", "N") == "Y":
+                major.append(name)
     return mesh, major
 
 
 NCT_ID = re.compile(r"\bNCT\s?(\d{8})\b", re.IGNORECASE)
 
 
-def _nct_ids(article: Any) -> list[str]:
+def _nct_ids(databank_lists: Iterable[Any]) -> list[str]:
     ids: list[str] = []
-    for bank in article.findall("DataBankList/DataBank"):
-        if _clean(bank.findtext("DataBankName")).lower() != "clinicaltrials.gov":
+    for bank in _under(databank_lists, "DataBank"):
+        fields = _kids(bank)
+        if _clean(_text_of(_first(fields, "DataBankName"))).lower() != "clinicaltrials.gov":
             continue
-        numbers = bank.findall("AccessionNumberList/AccessionNumber")
+        numbers = _under(fields.get("AccessionNumberList", ()), "AccessionNumber")
         ids += [_clean(n.text).upper() for n in numbers if _clean(n.text)]
     return _unique(ids)
 
 
-def _notices(citation: Any) -> dict[str, list[str]]:
+def _cited_nct_ids(*texts: str) -> list[str]:
+    """``NCT_ID.findall`` over the texts, trying the pattern only where "nct" is written in
+    any case (the only characters IGNORECASE matches to N, C and T are n, c and t)."""
+    found: list[str] = []
+    for text in texts:
+        lowered = text.lower()
+        start = lowered.find("nct")
+        if start < 0:
+            continue
+        if len(lowered) != len(text):  # a character lowered to two: offsets differ
+            found += NCT_ID.findall(text)
+            continue
+        while start >= 0:
+            match = NCT_ID.match(text, start)  # \b still sees the character before start
+            if match:
+                found.append(match.group(1))
+            start = lowered.find("nct", match.end() if match else start + 1)
+    return [f"NCT{digits}" for digits in found]
+
+
+def _notices(comment_lists: Iterable[Any]) -> dict[str, list[str]]:
     notices: dict[str, list[str]] = {key: [] for key in _NOTICE_KEYS.values()}
-    for item in citation.findall("CommentsCorrectionsList/CommentsCorrections"):
+    for item in _under(comment_lists, "CommentsCorrections"):
         key = _NOTICE_KEYS.get(item.get("RefType", ""))
         if key is None:
             continue
-        source = _flat(item.find("RefSource"))
-        pmid = _clean(item.findtext("PMID"))
+        fields = _kids(item)
+        source = _flat(_first(fields, "RefSource"))
+        pmid = _clean(_text_of(_first(fields, "PMID")))
         text = f"{source} (PMID {pmid})" if pmid else source
         notices[key].append(text.strip() or f"PMID {pmid}")
     return notices
-
-
-def _journal(article: Any, citation: Any) -> tuple[str, str]:
-    journal = article.find("Journal")
-    title = _flat(journal.find("Title")) if journal is not None else ""
-    abbreviation = _flat(citation.find("MedlineJournalInfo/MedlineTA"))
-    if not abbreviation and journal is not None:
-        abbreviation = _flat(journal.find("ISOAbbreviation"))
-    return abbreviation or title, title
 
 
 def _title(*candidates: Any) -> str:
@@ -684,22 +790,21 @@ def _title(*candidates: Any) -> str:
 
 
 def _finish(record: dict[str, Any]) -> dict[str, Any]:
-    """Fill the derived keys (year, retracted) and enforce the key order."""
+    """Fill the derived keys (year, retracted, cited NCT ids); the keys are in order."""
     pub_date = record["pub_date"]
     record["year"] = int(pub_date[:4]) if pub_date else None
     record["retracted"] = bool(record["retraction_notices"]) or (
         "Retracted Publication" in record["publication_types"]
     )
-    cited = [
-        f"NCT{digits}"
-        for text in (record["title"], record["abstract"])
-        for digits in NCT_ID.findall(text)
-    ]
-    record["nct_ids"] = _unique([*record["nct_ids"], *cited])
-    return {key: record[key] for key in RECORD_KEYS}
+    cited = _cited_nct_ids(record["title"], record["abstract"])
+    if cited:
+        record["nct_ids"] = _unique([*record["nct_ids"], *cited])
+    return record
 
 
 # --------------------------------------------------------------------------- records
+# Both builders list the keys in RECORD_KEYS order (year and retracted are filled by
+# _finish), so the dict needs no reordering; a test checks the order.
 
 
 def _build_record(elem: Any) -> dict[str, Any]:
@@ -709,98 +814,102 @@ def _build_record(elem: Any) -> dict[str, Any]:
 
 
 def _journal_record(elem: Any) -> dict[str, Any]:
-    citation = elem.find("MedlineCitation")
-    if citation is None:
-        citation = etree.Element("MedlineCitation")
-    article = citation.find("Article")
-    if article is None:
-        article = etree.Element("Article")
-    data = elem.find("PubmedData")
-    id_list = data.find("ArticleIdList") if data is not None else None
-    journal, journal_title = _journal(article, citation)
-    mesh, mesh_major = _mesh(citation)
-    issue = article.find("Journal/JournalIssue")
+    top = _kids(elem)
+    citation = _first(top, "MedlineCitation")
+    cited = _kids(citation)
+    article = _kids(_first(cited, "Article"))
+    data = _kids(_first(top, "PubmedData"))
+    ids = _ids(_first(data, "ArticleIdList"))
+    journals = article.get("Journal", [])
+    journal = _kids(_one(journals))
+    issues = _under(journals, "JournalIssue")
+    issue = _kids(_one(issues))
+    journal_title = _flat(_first(journal, "Title"))
+    abbreviation = _flat(_one(_under(cited.get("MedlineJournalInfo", ()), "MedlineTA")))
+    mesh, mesh_major = _mesh(cited.get("MeshHeadingList", ()))
+    article_dates = article.get("ArticleDate", ())
     return _finish(
         {
-            "pmid": _clean(citation.findtext("PMID")),
-            "doi": _doi(id_list, article.findall("ELocationID")),
-            "pmcid": _article_id(id_list, "pmc"),
-            "title": _title(article.find("ArticleTitle"), article.find("VernacularTitle")),
-            "abstract": _abstract(article.find("Abstract")),
-            "authors": _authors(article.findall("AuthorList")),
-            "journal": journal,
+            "pmid": _clean(_text_of(_first(cited, "PMID"))),
+            "doi": _doi(ids, article.get("ELocationID", ())),
+            "pmcid": ids.get("pmc"),
+            "title": _title(_first(article, "ArticleTitle"), _first(article, "VernacularTitle")),
+            "abstract": _abstract(_first(article, "Abstract")),
+            "authors": _authors(article.get("AuthorList", ())),
+            "journal": abbreviation or _flat(_first(journal, "ISOAbbreviation")) or journal_title,
             "journal_title": journal_title,
-            "volume": _opt(issue, "Volume"),
-            "issue": _opt(issue, "Issue"),
-            "pages": _pages(article.find("Pagination")),
-            "pub_date": _publication_date(article.find("Journal/JournalIssue/PubDate"), article),
-            "epub_date": _electronic_date(article),
-            "entrez_date": _history_date(data),
-            "publication_types": _texts(article.findall("PublicationTypeList/PublicationType")),
+            "volume": _flat(_first(issue, "Volume")) or None,
+            "issue": _flat(_first(issue, "Issue")) or None,
+            "pages": _pages(_first(article, "Pagination")),
+            "pub_date": _publication_date(_one(_under(issues, "PubDate")), article_dates),
+            "year": None,
+            "epub_date": _electronic_date(article_dates),
+            "entrez_date": _history_date(data.get("History", ())),
+            "publication_types": _texts(
+                _under(article.get("PublicationTypeList", ()), "PublicationType")
+            ),
             "mesh": mesh,
             "mesh_major": mesh_major,
-            "keywords": _texts(citation.findall("KeywordList/Keyword")),
-            "language": _texts(article.findall("Language")),
-            "nct_ids": _nct_ids(article),
-            "status": citation.get("Status"),
-            "publication_status": _opt(data, "PublicationStatus"),
-            **_notices(citation),
+            "keywords": _texts(_under(cited.get("KeywordList", ()), "Keyword")),
+            "language": _texts(article.get("Language", ())),
+            "nct_ids": _nct_ids(article.get("DataBankList", ())),
+            "status": None if citation is None else citation.get("Status"),
+            "publication_status": _flat(_first(data, "PublicationStatus")) or None,
+            **_notices(cited.get("CommentsCorrectionsList", ())),
+            "retracted": False,
             "article_kind": "journal-article",
         }
     )
 
 
-def _book_authors(document: Any, book: Any) -> list[str]:
+def _book_authors(chapter_lists: list[Any], book_lists: list[Any]) -> list[str]:
     """Chapter authors, else the book's authors; editors are never listed as authors."""
 
     def authors_only(lists: list[Any]) -> list[Any]:
         return [a for a in lists if a.get("Type", "authors") == "authors"]
 
-    chapter = _authors(authors_only(document.findall("AuthorList")))
-    return chapter or _authors(authors_only(book.findall("AuthorList")))
+    return _authors(authors_only(chapter_lists)) or _authors(authors_only(book_lists))
 
 
 def _book_record(elem: Any) -> dict[str, Any]:
-    document = elem.find("BookDocument")
-    if document is None:
-        document = etree.Element("BookDocument")
-    book = document.find("Book")
-    if book is None:
-        book = etree.Element("Book")
-    data = elem.find("PubmedBookData")
-    id_list = data.find("ArticleIdList") if data is not None else None
-    book_title = _flat(book.find("BookTitle"))
+    top = _kids(elem)
+    document = _kids(_first(top, "BookDocument"))
+    book = _kids(_first(document, "Book"))
+    data = _kids(_first(top, "PubmedBookData"))
+    ids = _ids(_first(data, "ArticleIdList"))
+    own_ids = _ids(_first(document, "ArticleIdList"))
+    book_title = _flat(_first(book, "BookTitle"))
     return _finish(
         {
-            "pmid": _clean(document.findtext("PMID")),
-            "doi": _doi(document.find("ArticleIdList"), book.findall("ELocationID"))
-            or _article_id(id_list, "doi"),
-            "pmcid": _article_id(id_list, "pmc")
-            or _article_id(document.find("ArticleIdList"), "pmc"),
+            "pmid": _clean(_text_of(_first(document, "PMID"))),
+            "doi": _doi(own_ids, book.get("ELocationID", ())) or ids.get("doi"),
+            "pmcid": ids.get("pmc") or own_ids.get("pmc"),
             "title": _title(
-                document.find("ArticleTitle"),
-                document.find("VernacularTitle"),
-                book.find("BookTitle"),
+                _first(document, "ArticleTitle"),
+                _first(document, "VernacularTitle"),
+                _first(book, "BookTitle"),
             ),
-            "abstract": _abstract(document.find("Abstract")),
-            "authors": _book_authors(document, book),
+            "abstract": _abstract(_first(document, "Abstract")),
+            "authors": _book_authors(document.get("AuthorList", []), book.get("AuthorList", [])),
             "journal": book_title,
             "journal_title": book_title,
-            "volume": _opt(book, "Volume"),
+            "volume": _flat(_first(book, "Volume")) or None,
             "issue": None,
-            "pages": _pages(document.find("Pagination")),
-            "pub_date": _publication_date(book.find("PubDate"), None),
+            "pages": _pages(_first(document, "Pagination")),
+            "pub_date": _publication_date(_first(book, "PubDate"), ()),
+            "year": None,
             "epub_date": None,
-            "entrez_date": _history_date(data),
-            "publication_types": _texts(document.findall("PublicationType")),
+            "entrez_date": _history_date(data.get("History", ())),
+            "publication_types": _texts(document.get("PublicationType", ())),
             "mesh": [],
             "mesh_major": [],
-            "keywords": _texts(document.findall("KeywordList/Keyword")),
-            "language": _texts(document.findall("Language")),
+            "keywords": _texts(_under(document.get("KeywordList", ()), "Keyword")),
+            "language": _texts(document.get("Language", ())),
             "nct_ids": [],
             "status": None,
-            "publication_status": _opt(data, "PublicationStatus"),
-            **_notices(document),
+            "publication_status": _flat(_first(data, "PublicationStatus")) or None,
+            **_notices(document.get("CommentsCorrectionsList", ())),
+            "retracted": False,
             "article_kind": "book",
         }
     )
