@@ -15,6 +15,9 @@ include: "rules/search.smk"
 include: "rules/fetch.smk"
 include: "rules/references.smk"
 include: "rules/classify.smk"
+include: "rules/imports.smk"
+include: "rules/europepmc.smk"
+include: "rules/citations.smk"
 include: "rules/registry.smk"
 include: "rules/tables.smk"
 include: "rules/export.smk"
@@ -29,6 +32,9 @@ localrules:
     fetch,
     registry_search,
     references,
+    europepmc_search,
+    citations,
+    citation_records,
 
 
 onsuccess:

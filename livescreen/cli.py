@@ -8,6 +8,9 @@ livescreen simulate DATA [--seeds N] [--label-column COL] [--compare asreview]
 livescreen dedup-benchmark DIR [DIR ...] [--tool livescreen|bib-dedupe|both]
                                                                deduplication beside bib-dedupe
                                                                on labelled sets (its format)
+livescreen asreview-import FILE --reviewer NAME [--decisions DIR]
+                                                               ASReview LAB's exported labels
+                                                               into the decision store
 """
 
 from __future__ import annotations
@@ -40,11 +43,18 @@ def _dedup_benchmark(argv: list[str]) -> int:
     return main(argv)
 
 
+def _asreview_import(argv: list[str]) -> int:
+    from livescreen.review.asreview_import import main
+
+    return main(argv)
+
+
 COMMANDS: dict[str, Callable[[list[str]], int]] = {
     "evaluate": _evaluate,
     "prisma": _prisma,
     "simulate": _simulate,
     "dedup-benchmark": _dedup_benchmark,
+    "asreview-import": _asreview_import,
 }
 
 

@@ -6,6 +6,10 @@ README "Outputs" explains each column.
 
 from __future__ import annotations
 
+# The label of a bundled snapshot record's abstract: a summary written for livescreen, which
+# exports must not pass off as the publisher's abstract.
+SUMMARY_LABEL = "SUMMARY (written for livescreen; not the publisher's abstract)"
+
 # What a reviewer records on a row: the decision store's columns (livescreen.review.decisions).
 DECISION_COLUMNS = ["decision", "exclusion_reason", "reviewer", "notes"]
 
@@ -31,6 +35,8 @@ TRACKING_COLUMNS = ["first_seen", "still_found", "conflict"]
 # to_screen.csv and every screening table, in order.
 SCREENING_COLUMNS = [
     "pmid",
+    "record_id",  # the row's id: the PMID, or for a record only database exports found its
+    # PMID, doi:<doi> or import:<hash> (livescreen.dedup.works)
     *REVIEW_COLUMNS,
     "title",
     "abstract",  # beside the title: title/abstract screening reads the two together
@@ -42,6 +48,7 @@ SCREENING_COLUMNS = [
     "doi",
     "publication_types",
     "mechanisms",
+    "found_by",  # every source (PubMed with its keywords, each database export) that found it
     "pubmed_url",
     "pmcid",
     "nct_ids",
@@ -51,6 +58,9 @@ SCREENING_COLUMNS = [
     "retraction_notices",
     "errata",
     "essay_note",
+    "related",  # related works linked, not merged: preprint/article, erratum, abstract
+    "member_ids",  # every id the work's copies were screened under; decisions follow them
+    "imported_from",  # file:line of each database export's copy
     *TRACKING_COLUMNS,
     "source",
     "retrieved",
@@ -100,6 +110,18 @@ ESSAY_MATCH_COLUMNS = ["pmid", "essay_ref", "method", "score", "essay_title", "r
 POSSIBLE_MATCH_COLUMNS = [*ESSAY_MATCH_COLUMNS, "reason"]
 ESSAY_TABLE_COLUMNS = [*ESSAY_MATCH_COLUMNS, *DECISION_COLUMNS]
 
+# possible_duplicates.csv: pairs across sources too close to call, never merged silently.
+POSSIBLE_DUPLICATE_COLUMNS = [
+    "record_id",
+    "other_record_id",
+    "title",
+    "other_title",
+    "found_by",
+    "other_found_by",
+    "rule",
+    "reason",
+]
+
 SEARCH_LOG_COLUMNS = [
     "keyword",
     "query",
@@ -110,6 +132,12 @@ SEARCH_LOG_COLUMNS = [
     "date_windows",
     "run_date",
     "source",
+    # the keyword's Europe PMC search (PRISMA-S): its source, the query as translated and
+    # sent, where the translation differs in meaning, and its hits (empty when disabled)
+    "europepmc_source",
+    "europepmc_query",
+    "europepmc_translation_notes",
+    "europepmc_count",
 ]
 
 # Every column livescreen writes into a table reviewers may edit.

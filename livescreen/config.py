@@ -27,12 +27,14 @@ def load_schema(path: Path = SCHEMA_PATH) -> dict:
 def validate_config(config: dict, schema: dict | None = None) -> dict:
     """Return config with defaults filled in, or raise ConfigError naming each bad key."""
     schema = schema or load_schema()
+    config = _dates_as_text(config)
     validator = Draft202012Validator(schema)
     problems = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
     if problems:
         lines = [f"- {_key_path(e.absolute_path)}: {_describe(e)}" for e in problems]
         raise ConfigError("config is invalid:\n" + "\n".join(lines))
     problems = [*_slug_problems(config), *_reviewer_problems(config), *_query_problems(config)]
+    problems += _import_problems(config)
     if problems:
         raise ConfigError("config is invalid:\n" + "\n".join(f"- {p}" for p in problems))
     slugs = [keyword["slug"] for keyword in config["keywords"]]
@@ -40,6 +42,43 @@ def validate_config(config: dict, schema: dict | None = None) -> dict:
     if repeated:
         raise ConfigError(f"keywords: slug(s) used more than once: {', '.join(repeated)}")
     return _with_defaults(config, schema)
+
+
+IMPORTS_FOLDER = "imports"
+
+
+def _dates_as_text(config: dict) -> dict:
+    """`searched: 2024-05-01` written without quotes is a date to YAML: read it as its text."""
+    entries = config.get("imports")
+    if not isinstance(entries, list):
+        return config
+    fixed = [
+        {**e, "searched": e["searched"].isoformat()}
+        if isinstance(e, dict) and hasattr(e.get("searched"), "isoformat")
+        else e
+        for e in entries
+    ]
+    return {**config, "imports": fixed}
+
+
+def _import_problems(config: dict) -> list[str]:
+    """Each export's files lie under imports/ (never results/, which may be deleted), each
+    name is used once, and `columns` belongs to CSV exports."""
+    problems, names = [], []
+    for i, entry in enumerate(config.get("imports") or []):
+        if entry["name"].strip() in names:
+            problems.append(f"imports[{i}].name: {entry['name']!r} is used by another import")
+        names.append(entry["name"].strip())
+        for j, pattern in enumerate(entry["files"]):
+            parts = Path(pattern.replace("\\", "/")).parts
+            if Path(pattern).is_absolute() or ".." in parts or parts[:1] != (IMPORTS_FOLDER,):
+                problems.append(
+                    f"imports[{i}].files[{j}]: {pattern!r} must be a path under "
+                    f"{IMPORTS_FOLDER}/ (relative to the project, outside results/)"
+                )
+        if entry.get("columns") and entry.get("format", "csv") != "csv":
+            problems.append(f"imports[{i}].columns: only a csv export has columns")
+    return problems
 
 
 SLUG = re.compile(r"[a-z0-9_]+")

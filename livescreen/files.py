@@ -34,11 +34,15 @@ def unneutralise(text: str) -> str:
     return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_PREFIXES) else text
 
 
-def write_csv(path: str | Path, rows: Iterable[Mapping], columns: list[str]) -> None:
+def write_csv(
+    path: str | Path, rows: Iterable[Mapping], columns: list[str], bom: bool = True
+) -> None:
     """Every cell quoted: a spreadsheet that splits on `;` or tabs as well as `,` (as
     LibreOffice's import does on a fresh profile, and Excel in `;` locales) keeps list
-    cells such as `authors` ("A B; C D") in one cell."""
-    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8-sig", newline="") as handle:
+    cells such as `authors` ("A B; C D") in one cell. `bom=False` for a file another
+    program reads first (ASReview LAB takes a byte-order mark for part of the first name)."""
+    encoding = "utf-8-sig" if bom else "utf-8"
+    with atomic_path(path) as tmp, open(tmp, "w", encoding=encoding, newline="") as handle:
         writer = csv.DictWriter(
             handle, fieldnames=columns, lineterminator="\r\n", quoting=csv.QUOTE_ALL
         )

@@ -11,6 +11,7 @@ rule fetch:
         # a new day reruns the fetch too, so each scheduled run checks for changed records
         day=SEARCH_DAY,
         store=STORE,
+        source=pubmed_source(),
     script:
         "../scripts/fetch.py"
 

@@ -9,7 +9,7 @@ rule references:
     conda:
         "../envs/livescreen.yaml"
     params:
-        source=config["source"],
+        source=pubmed_source(),
         title_match=config["essay_title_match"]["match"],
     script:
         "../scripts/references.py"

@@ -7,9 +7,7 @@ rule registry_search:
         "../envs/livescreen.yaml"
     params:
         day=SEARCH_DAY,
-        source=config["source"],
-        registry=config["registry"],
-        base_url=config["ctgov_base_url"],
+        source=registry_source(),
     script:
         "../scripts/registry_search.py"
 

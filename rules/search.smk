@@ -8,14 +8,18 @@ rule search:
     params:
         day=SEARCH_DAY,
         query=search_query,
-        source=config["source"],
+        source=pubmed_source(),
     script:
         "../scripts/search.py"
 
 
 rule search_log:
     input:
-        search_results,
+        searches=search_results,
+        # each database export's summary (none without `imports:`): one line each
+        imports=import_summary,
+        # each keyword's Europe PMC search and its translation (none when disabled)
+        europepmc=europepmc_results,
     output:
         "results/search_log.csv",
     log:

@@ -5,6 +5,8 @@ rule screening_tables:
         searches=search_results,
         references="results/references/essay_references.json",
         registry="results/registry/studies.json",
+        # database exports, classified, and their summary (none without `imports:`)
+        imports=imported_records,
     output:
         # The tables themselves are not declared: Snakemake deletes a job's outputs before
         # it runs, and with them the decisions reviewers typed into the tables.

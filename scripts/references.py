@@ -10,9 +10,7 @@ from livescreen.sources import open_pubmed
 
 with logged(snakemake.log[0]) as log:
     references = read_reference_list(snakemake.input[0])
-    # connection settings (base URL, rate, timeout) come from config, not params, so that
-    # changing a timeout does not rerun the step
-    source = open_pubmed(snakemake.config)
+    source = open_pubmed(snakemake.params.source)
     resolved = resolve_references(references, source, title_match=snakemake.params.title_match)
     by_method = Counter(ref["method"] for ref in resolved)
     log.info(

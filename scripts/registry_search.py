@@ -7,7 +7,7 @@ from livescreen.logs import logged
 from livescreen.sources.registry import open_registry
 
 with logged(snakemake.log[0]) as log:
-    registry = open_registry(snakemake.config)
+    registry = open_registry(snakemake.params.source)
     result = registry.search_studies()
     result["run_date"] = dt.date.today().isoformat()
     log.info(

@@ -5,10 +5,9 @@ from livescreen.logs import logged
 from livescreen.search import run_search
 from livescreen.sources import open_pubmed
 
-config = snakemake.config
 with logged(snakemake.log[0]) as log:
     slug = snakemake.wildcards.keyword
-    source = open_pubmed(config)
+    source = open_pubmed(snakemake.params.source)
     result = run_search(source, slug, snakemake.params.query)
     log.info(
         "%s: Count %d, %d PMIDs, %d request(s) to %s",

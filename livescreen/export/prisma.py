@@ -79,7 +79,7 @@ import io
 import shutil
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from livescreen.errors import LivescreenError
@@ -137,6 +137,8 @@ DETAIL: dict[str, str] = {
     "livescreen_first_run": "the first run that showed a record (UTC)",
     "livescreen_keyword_hits": "keyword search hits, summed",
     "livescreen_found_again": "already shown by an earlier run",
+    "livescreen_cross_source_duplicates": "copies across sources (PubMed, database exports)",
+    "livescreen_database_exports": "records per database export",
     "livescreen_not_found_publications": "no longer found by the searches",
     "livescreen_not_found_registrations": "no longer found by the search",
     "livescreen_screened_publications": "publications (PubMed)",
@@ -189,6 +191,10 @@ class Screening:
     publications: list[dict]
     registrations: list[dict]
     essay_matches: list[dict]
+    # database exports (name, files, searched, query, records) and the cross-source
+    # deduplication of this run (records, works, duplicates); empty without exports
+    imports: tuple[dict, ...] = ()
+    deduplication: Mapping = field(default_factory=dict)
 
     @classmethod
     def from_json(cls, data: Mapping) -> Screening:
@@ -204,14 +210,18 @@ class Screening:
             ("registrations", "nct_id"),
             ("essay_matches", "pmid"),
         ]:
-            ids = [str(row.get(id_column) or "") for row in data[key]]
+            ids = [str(row.get("record_id") or row.get(id_column) or "") for row in data[key]]
             if "" in ids:
                 raise PrismaCountError(f"screening.json: a row of {key} has no {id_column}")
             if repeated := sorted(i for i, k in Counter(ids).items() if k > 1):
                 raise PrismaCountError(
                     f"screening.json: {key} lists {', '.join(repeated[:10])} more than once"
                 )
-        return cls(*(data[key] for key in keys))
+        return cls(
+            *(data[key] for key in keys),
+            imports=tuple(data.get("imports") or ()),
+            deduplication=dict(data.get("deduplication") or {}),
+        )
 
 
 def read_screening(path: str | Path) -> Screening:
@@ -329,35 +339,65 @@ class _Searched:
     by_database: dict[str, set[str]]
     studies: set[str]
     register: str
+    exports: dict[str, int] = field(default_factory=dict)  # database export -> its records
+    cross_source_duplicates: int = 0  # records merged into another source's copy this run
 
     @property
     def unique(self) -> set[str]:
         return set().union(*self.by_database.values())
+
+    @property
+    def identified(self) -> int:
+        """Records the databases gave: distinct PMIDs, plus every export's records."""
+        return len(self.unique) + sum(self.exports.values())
+
+    def specific(self) -> dict[str, int]:
+        return {**{n: len(ids) for n, ids in self.by_database.items()}, **self.exports}
 
 
 def _searched(searches: Sequence[Mapping], registry: Mapping, screening: Screening) -> _Searched:
     by_database: dict[str, set[str]] = {}
     for search in searches:
         by_database.setdefault(database_name(search["source"]), set()).update(search["pmids"])
+    exports: dict[str, int] = {}
+    for export in screening.imports:
+        exports[export["name"]] = exports.get(export["name"], 0) + int(export["records"])
+    essay = {row["pmid"] for row in screening.essay_matches}
+    # the PubMed records shown: the rows a keyword search found (a row only database exports
+    # found has no `mechanisms`, even when it carries a PMID)
+    found = {
+        row["pmid"]
+        for row in screening.publications
+        if _still_found(row) and row.get("pmid") and str(row.get("mechanisms") or "").strip()
+    }
+    works = len(essay) + sum(_still_found(row) for row in screening.publications)
+    hits = len(set().union(*by_database.values())) if by_database else 0
+    duplicates = hits + sum(exports.values()) - works
     searched = _Searched(
         hits=sum(len(search["pmids"]) for search in searches),
         by_database=by_database,
         studies={study_id(study) for study in registry["studies"]},
         register=register_name(registry["source"]),
+        exports=exports,
+        cross_source_duplicates=duplicates,
     )
-    essay = {row["pmid"] for row in screening.essay_matches}
-    found = {row["pmid"] for row in screening.publications if _still_found(row)}
     found_regs = {row["nct_id"] for row in screening.registrations if _still_found(row)}
     _check_partition("publications", searched.unique, essay, found)
     _check_partition("registrations", searched.studies, set(), found_regs)
     lost = [
-        row.get("pmid") or row.get("nct_id")
+        row.get("record_id") or row.get("pmid") or row.get("nct_id")
         for row in [*screening.publications, *screening.registrations]
         if row.get("first_seen") == screening.run and not _still_found(row)
     ]
     if lost:
         raise PrismaCountError(
             f"screening.json: {', '.join(lost[:10])} first shown by this run but not found by it"
+        )
+    if duplicates < 0 or (not exports and duplicates):
+        raise PrismaCountError(
+            f"screening.json: {works} works shown or set aside from {hits} PMIDs and "
+            f"{sum(exports.values())} exported records; run the workflow again "
+            "(snakemake --forcerun screening_tables)"
         )
     return searched
 
@@ -395,6 +435,7 @@ def update_counts(
     shown = [*screening.publications, *screening.registrations]
     earlier = [row for row in shown if row.get("first_seen") != run]
     found_again = sum(_still_found(row) for row in earlier)
+    across = searched.cross_source_duplicates
     screened = [*new, *new_regs]
     decided = Decided.of(screened)
     before = Decided.of(earlier)
@@ -410,14 +451,16 @@ def update_counts(
         "previous_studies": previous,
         "previous_reports": previous,
         "database_results": (
-            len(searched.unique),
+            searched.identified,
             "distinct PMIDs the keyword searches returned (a record found by several keyword "
             "searches counts once); hits per keyword in livescreen_keyword_hits and "
-            "counts_by_keyword.csv",
+            "counts_by_keyword.csv"
+            + ("; plus every record of each database export" if searched.exports else ""),
         ),
         "database_specific_results": (
-            specific({name: len(ids) for name, ids in searched.by_database.items()}),
-            "database_results per database",
+            specific(searched.specific()),
+            "database_results per database"
+            + (" (each export with its own count)" if searched.exports else ""),
         ),
         "register_results": (
             len(searched.studies),
@@ -428,9 +471,15 @@ def update_counts(
             "register_results per register",
         ),
         "duplicates": (
-            found_again,
+            found_again + across,
             "records and registrations an earlier run already showed, found again "
-            "(livescreen_found_again)",
+            "(livescreen_found_again)"
+            + (
+                ", and records of one source that are copies of another's "
+                "(livescreen_cross_source_duplicates)"
+                if searched.exports
+                else ""
+            ),
         ),
         "excluded_automatic": (
             0,
@@ -462,7 +511,11 @@ def update_counts(
             "PMIDs the keyword searches returned, summed over keywords (a record found by k "
             "searches counts k times)",
         ),
-        "livescreen_found_again": (found_again, "= duplicates"),
+        "livescreen_found_again": (
+            found_again,
+            "part of duplicates" if searched.exports else "= duplicates",
+        ),
+        **_cross_source_details(searched),
         "livescreen_screened_publications": (len(new), "part of records_screened"),
         "livescreen_screened_registrations": (len(new_regs), "part of records_screened"),
         **_decision_details(decided, "this update's"),
@@ -490,13 +543,19 @@ def review_counts(
     PrismaCountError when screening.json does not match the searches."""
     searched = _searched(searches, registry, screening)
     run = screening.run
-    publications = {row["pmid"] for row in screening.publications}
+    publications = {row.get("record_id") or row["pmid"] for row in screening.publications}
     essay_only = {row["pmid"] for row in screening.essay_matches} - publications
     shown = [*screening.publications, *screening.registrations]
     decided = Decided.of(shown)
     first = min((str(row.get("first_seen") or run) for row in shown), default=run)
     database = next(iter(searched.by_database), database_name("pubmed"))
-    identified = len(publications) + len(essay_only)
+    across = searched.cross_source_duplicates
+    identified = len(publications) + len(essay_only) + across
+    pubmed_shown = sum(
+        bool(row.get("pmid") and str(row.get("mechanisms") or "").strip())
+        for row in screening.publications
+    )
+    by_database = {database: pubmed_shown + len(essay_only), **searched.exports}
     not_found = [
         sum(not _still_found(row) for row in rows)
         for rows in (screening.publications, screening.registrations)
@@ -515,7 +574,14 @@ def review_counts(
             "essay-cited records the searches find; each counted once however many keyword "
             "searches and runs found it",
         ),
-        "database_specific_results": (specific({database: identified}), "database_results"),
+        "database_specific_results": (
+            specific(by_database),
+            "database_results per database (PubMed: the rows a keyword search found and the "
+            "essay matches; each export: its records, before duplicates across sources are "
+            "removed)"
+            if searched.exports
+            else "database_results",
+        ),
         "register_results": (
             len(screening.registrations),
             "distinct registrations any run showed, found again or not",
@@ -525,9 +591,12 @@ def review_counts(
             "register_results per register",
         ),
         "duplicates": (
-            0,
-            "0: database_results and register_results count each record once, however many "
-            "keyword searches and runs found it",
+            across,
+            "records of one source that are copies of another's in this run "
+            "(livescreen_cross_source_duplicates)"
+            if searched.exports
+            else "0: database_results and register_results count each record once, however "
+            "many keyword searches and runs found it",
         ),
         "excluded_automatic": (
             0,
@@ -578,10 +647,28 @@ def review_counts(
             "part of records_screened: first shown by this run",
         ),
         **_decision_details(decided, "the review's"),
+        **_cross_source_details(searched),
     }
     rows = _rows(values, details)
     check_identity(rows)
     return rows
+
+
+def _cross_source_details(searched: _Searched) -> dict[str, Value]:
+    if not searched.exports:
+        return {}
+    return {
+        "livescreen_cross_source_duplicates": (
+            searched.cross_source_duplicates,
+            "part of duplicates: records of this run's sources (PubMed and the database "
+            "exports) merged into another copy of the same work (livescreen.dedup)",
+        ),
+        "livescreen_database_exports": (
+            specific(searched.exports),
+            "each database export's records, as 'Name, n; Name, n' (searched dates and "
+            "queries in counts_by_keyword.csv)",
+        ),
+    }
 
 
 def _decision_details(decided: Decided, whose: str) -> dict[str, Value]:
@@ -660,9 +747,13 @@ def check_identity(rows: Iterable[Mapping]) -> None:
         )
 
 
-def keyword_counts(searches: Iterable[Mapping], registry: Mapping | None = None) -> list[dict]:
+def keyword_counts(
+    searches: Iterable[Mapping], registry: Mapping | None = None, imports: Iterable[Mapping] = ()
+) -> list[dict]:
     """counts_by_keyword.csv: per keyword search (and the registry search), its Count, the
-    PMIDs retrieved and how many of them no other keyword search found."""
+    PMIDs retrieved and how many of them no other keyword search found; then each database
+    export (PRISMA-S): its records, the date it was searched and the query as run
+    (`unique_to_keyword` blank: exports are deduplicated across sources, see counts.csv)."""
     searches = list(searches)
     found_by = Counter(pmid for search in searches for pmid in set(search["pmids"]))
     rows = [
@@ -689,6 +780,18 @@ def keyword_counts(searches: Iterable[Mapping], registry: Mapping | None = None)
                 "query": LIST_SEPARATOR.join(f"{k}={v}" for k, v in registry["query"].items()),
             }
         )
+    rows += [
+        {
+            "keyword": "database export",
+            "database": export["name"],
+            "count": export["records"],
+            "retrieved": export["records"],
+            "unique_to_keyword": "",
+            "run_date": export.get("searched", ""),
+            "query": export.get("query", ""),
+        }
+        for export in imports
+    ]
     return rows
 
 

@@ -132,10 +132,16 @@ def write_html(path: str | Path, text: str) -> None:
 
 
 def search_documentation(
-    searches: list[dict], registry: dict, references: list[dict], config: dict
+    searches: list[dict],
+    registry: dict,
+    references: list[dict],
+    config: dict,
+    imports: list[dict] = (),
+    deduplication: dict | None = None,
 ) -> str:
-    """PRISMA-S items as an HTML fragment: each source and platform, each query exactly as
-    run with its translation, date and count, limits, and how duplicates were removed."""
+    """PRISMA-S items as an HTML fragment: each source and platform (each database export
+    with its date, query as run and count), each query exactly as run with its translation,
+    date and count, limits, and how duplicates were removed."""
     rows = "".join(
         '<tr class="item">'
         f"<td><b>{_e(s['slug'])}</b></td><td>{_e(s['source_label'])}</td>"
@@ -147,6 +153,25 @@ def search_documentation(
         for s in searches
     )
     query = "; ".join(f"{k} = {v}" for k, v in registry["query"].items())
+    exports = "".join(
+        f"<li><b>{_e(s['name'])}</b>, searched by hand on "
+        f"{_e(s.get('searched') or 'a date not given')} and exported "
+        f"({_e(', '.join(f['file'] for f in s['files']))}): {s['records']} records; "
+        f"query as run: <code>{_e(s.get('query') or 'not given')}</code>.</li>"
+        for s in imports
+    )
+    dedup = deduplication or {}
+    across = (
+        f"<p>Records of all sources (PubMed and the database exports: {dedup.get('records', 0)} "
+        f"records) are clustered by identifiers (PMID, DOI, PMCID, NCT id), then by blocked "
+        "fuzzy matching of title, authors, year, journal, volume and pages "
+        f"(livescreen.dedup): {dedup.get('duplicates', 0)} duplicates merged into "
+        f"{dedup.get('works', 0)} works, each keeping every source's ids (found_by). Close "
+        "calls are never merged: they are listed in possible_duplicates.csv for a human. "
+        "Preprints and articles, errata and abstracts are linked (related), not merged.</p>"
+        if imports
+        else ""
+    )
     resolved = Counter(ref["method"] for ref in references)
     software = ", ".join(f"{name} {version(name)}" for name in SOFTWARE)
     return f"""
@@ -154,6 +179,7 @@ def search_documentation(
 <h3>Information sources and platforms</h3>
 <ul>
 <li><b>MEDLINE/PubMed</b>, {_pubmed_platform(searches, config)}.</li>
+{exports}
 <li><b>ClinicalTrials.gov</b>, searched through its API v2 ({_e(registry["source_label"])}):
 <code>{_e(query)}</code>, {registry["total"]} studies on {_e(registry.get("run_date", ""))}.</li>
 <li>The seed essay's reference list ({len(references)} references): its works are set aside
@@ -182,6 +208,7 @@ title similarity (rapidfuzz; at least {config["essay_title_match"]["match"]:g} o
 within ±1, same first author); close calls (from
 {config["essay_title_match"]["possible"]:g}) are listed for a human and stay in screening.
 Publications and registrations of one trial are linked by NCT id and registry references.</p>
+{across}
 <p>Software: {_e(software)}.</p>
 """
 
@@ -456,7 +483,12 @@ def write_pages(
     screening = read_screening(inputs.screening)
     searches = [read_json(path) for path in inputs.searches]
     documentation = search_documentation(
-        searches, read_json(inputs.registry), read_json(inputs.references), config
+        searches,
+        read_json(inputs.registry),
+        read_json(inputs.references),
+        config,
+        screening.get("imports") or [],
+        screening.get("deduplication") or {},
     )
     write_html(outputs.search_documentation, page("Search", documentation))
     essay = screening["essay_matches"]

@@ -117,10 +117,10 @@ from typing import Any
 
 import rispy
 
+from livescreen.columns import SUMMARY_LABEL
 from livescreen.files import LIST_SEPARATOR, atomic_path
 from livescreen.parse.registrations import arm_summary
 from livescreen.review.tables import PUBMED_URL, REGISTRY_URL
-from livescreen.sources.snapshot import SUMMARY_LABEL
 
 RIS_ENCODING = "utf-8-sig"
 LIVESCREEN_TAG = "livescreen"

@@ -80,7 +80,7 @@ def screening_conflicts(
     own = reviewer_decisions(history, reviewers)
     out = []
     for row in rows:
-        record_id = row.get("pmid") or row.get("nct_id")
+        record_id = row.get("record_id") or row.get("pmid") or row.get("nct_id")
         if record_id not in notes:
             continue
         for name in reviewers:
@@ -88,7 +88,7 @@ def screening_conflicts(
             out.append(
                 {
                     "record_id": record_id,
-                    "record_type": "publication" if row.get("pmid") else "registration",
+                    "record_type": "registration" if row.get("nct_id") else "publication",
                     "title": row.get("title", ""),
                     "reviewer": name,
                     "decision": decision.decision,

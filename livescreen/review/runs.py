@@ -15,8 +15,20 @@ from livescreen.review.updates import CHANGE_COLUMNS
 COUNT_COLUMNS = ["source", "keyword", "count", "retrieved", "new_this_run", "run_date", "query"]
 
 
-def count_rows(searches: list[dict], registry: dict, rows: list[dict], registered: list[dict]):
-    """Per keyword (and the registry): hits, PMIDs retrieved, records new this run."""
+def found_by(row: dict, source: str) -> bool:
+    """The row's `found_by` names `source` (a database export's name)."""
+    return source in str(row.get("found_by") or "").split(LIST_SEPARATOR)
+
+
+def count_rows(
+    searches: list[dict],
+    registry: dict,
+    rows: list[dict],
+    registered: list[dict],
+    imports: list[dict] = (),
+):
+    """Per keyword (and the registry, and each database export): hits, PMIDs (records)
+    retrieved, records new this run."""
     new = [row for row in rows if row["new_this_run"] == "true"]
     counts = [
         {
@@ -43,6 +55,18 @@ def count_rows(searches: list[dict], registry: dict, rows: list[dict], registere
             "query": "; ".join(f"{k}={v}" for k, v in registry["query"].items()),
         }
     )
+    counts += [
+        {
+            "source": export["name"],
+            "keyword": "database export",
+            "count": export["records"],
+            "retrieved": export["records"],
+            "new_this_run": sum(found_by(r, export["name"]) for r in new),
+            "run_date": export.get("searched", ""),
+            "query": export.get("query", ""),
+        }
+        for export in imports
+    ]
     return counts
 
 
@@ -105,6 +129,8 @@ def summary_text(
             + (
                 str(awaiting(by_keyword[c["keyword"]]))
                 if c["keyword"] in by_keyword
+                else str(awaiting([r for r in rows if found_by(r, c["source"])]))
+                if c["keyword"] == "database export"
                 else str(awaiting(registered))
             )
             + " |"
@@ -132,10 +158,11 @@ def write_run(
     keywords: list[str] = (),
     torn: bool = False,
     extra_lines: list[str] = (),
+    imports: list[dict] = (),
 ) -> Path:
     """Write the run's folder and the latest summary; return the folder."""
     folder = runs_dir / run_time.replace(":", "")
-    counts = count_rows(searches, registry, rows, registered)
+    counts = count_rows(searches, registry, rows, registered, imports)
     write_csv(folder / "counts.csv", counts, COUNT_COLUMNS)
     write_csv(folder / "changes.csv", changes, CHANGE_COLUMNS)
     text = summary_text(

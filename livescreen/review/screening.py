@@ -24,11 +24,13 @@ from livescreen.columns import (
     ESSAY_TABLE_COLUMNS,
     HIGHLIGHT_COLUMNS,
     LIVESCREEN_COLUMNS,
+    POSSIBLE_DUPLICATE_COLUMNS,
     POSSIBLE_MATCH_COLUMNS,
     REGISTRATION_COLUMNS,
     SCREENING_COLUMNS,
 )
 from livescreen.dedup.essay import match_essay_references, merge_search_hits, trial_links
+from livescreen.dedup.works import cross_source
 from livescreen.fetch import RecordStore
 from livescreen.files import iter_jsonl, read_json, read_jsonl, write_csv, write_json, write_jsonl
 from livescreen.review.decisions import (
@@ -36,10 +38,12 @@ from livescreen.review.decisions import (
     DECISION_COLUMNS,
     STORE_FILE,
     added_columns,
+    append_entries,
     conflict_notes,
     conflict_rows,
     current_decisions,
     displayed_decisions,
+    read_store,
     recorded_since,
     store_lock,
     torn_since,
@@ -51,6 +55,7 @@ from livescreen.review.dual_screening import (
     final_decisions,
     screening_conflicts,
 )
+from livescreen.review.merges import merge_entries, merged_away
 from livescreen.review.runs import write_run
 from livescreen.review.tables import (
     absent_rows,
@@ -83,11 +88,16 @@ class Inputs:
     searches: list[str]
     references: str
     registry: str
+    # database exports: [classified records (JSONL), summary (JSON)], or none
+    imports: list[str] = ()
 
     @classmethod
     def of_rule(cls, named) -> Inputs:
         """From the rule's named inputs (rules/tables.smk)."""
-        return cls(**{name: getattr(named, name) for name in cls.__dataclass_fields__})
+        fields = cls.__dataclass_fields__
+        found = {name: getattr(named, name) for name in fields if hasattr(named, name)}
+        found["imports"] = list(found.get("imports") or [])
+        return cls(**found)
 
 
 def prioritised(
@@ -99,11 +109,13 @@ def prioritised(
     the highlighted ones best first; decided records come last, newest first."""
     from livescreen.prioritise import rank  # scikit-learn only in the step that ranks
 
-    records = [{**r, "record_id": r["pmid"]} for r in rows]
-    records += [{**r, "record_id": r["nct_id"]} for r in registered]
+    ids = [row.get("record_id") or row["pmid"] for row in rows]  # PMID, doi:, import:
+    ids += [row["nct_id"] for row in registered]
+    everything = [*rows, *registered]
+    records = [{**row, "record_id": rid} for row, rid in zip(everything, ids, strict=True)]
     ranked = rank(records, {rid: d.decision for rid, d in shown.items()})
-    for row in [*rows, *registered]:
-        found = ranked.get(row.get("pmid") or row.get("nct_id"))
+    for row, rid in zip(everything, ids, strict=True):
+        found = ranked.get(rid)
         row["priority"] = str(found.priority) if found else ""
         row["relevance"] = f"{found.relevance:.4f}" if found else ""
         row["priority_reason"] = found.priority_reason if found else ""
@@ -180,17 +192,16 @@ def build(
             log.warning("%d torn line(s) of the decision store set aside in torn_lines.txt", torn)
         reviewers = list(reviewers)
         dual = len(reviewers) >= 2
-        shown, conflicts = displayed_decisions(history), conflict_notes(history)
-        if dual:  # the shared tables show the final decision; reviewers see only their own
-            shown, disagreements = final_decisions(history, reviewers)
-            conflicts = {**disagreements, **conflicts}
-        added = added_columns(history)
 
         records = read_jsonl(inputs.records)
         registrations = read_jsonl(inputs.registrations)
         searches = [read_json(path) for path in inputs.searches]
         mechanisms = merge_search_hits(searches)
         references = read_json(inputs.references)
+        imported, imports = [], []
+        if inputs.imports:  # database exports (config `imports:`), classified
+            imported = read_jsonl(inputs.imports[0])
+            imports = read_json(inputs.imports[1])["imports"]
         matches, possible = match_essay_references(records, references, **essay_title_match)
         cited = {match["pmid"] for match in matches}
         notes = {
@@ -198,40 +209,67 @@ def build(
             f"(title similarity {p['score']}; {p['reason']}): see possible_essay_matches.csv"
             for p in possible
         }
-        to_screen = [record for record in records if record["pmid"] not in cited]
+        # one work per cluster of PubMed's and the exports' records (livescreen.dedup.works);
+        # the works of records the essay cites leave screening with their copies
+        merged = cross_source(records, mechanisms, imported)
+        works = [w for w in merged.works if w.pmid not in cited]
+        to_screen = [_work_record(w) for w in works]
+        members = {w.record_id: w.member_ids for w in works}
+        # decisions recorded under a work's other ids follow it (livescreen.review.merges)
+        carried = merge_entries(history, members, now.isoformat(timespec="seconds"))
+        if carried:
+            append_entries(decisions / STORE_FILE, carried)  # synced before any view
+            history = read_store(decisions / STORE_FILE)
+        shown, conflicts = displayed_decisions(history), conflict_notes(history)
+        if dual:  # the shared tables show the final decision; reviewers see only their own
+            shown, disagreements = final_decisions(history, reviewers)
+            conflicts = {**disagreements, **conflicts}
+        added = added_columns(history)
         nct_by_pmid, pmids_by_nct = trial_links(registrations, records)
         provenance = RecordStore(store).provenance(mechanisms)
         registry = read_json(inputs.registry)
 
         found = [
-            observation(r, r["pmid"], "publication", mechanisms.get(r["pmid"], []))
+            observation(r, r["record_id"], "publication", mechanisms.get(r.get("pmid") or "", []))
             for r in to_screen
         ]
         found += [observation(r, r["nct_id"], "registration") for r in registrations]
-        seen, changes = compare(found, seen_before, run_time)
+        aliases = {m for w in works for m in w.member_ids if m != w.record_id}
+        seen, changes = compare(found, _seen_through(seen_before, works), run_time)
+        changes = [c for c in changes if c["record_id"] not in aliases]
         known_path = screening / KNOWN_ROWS_FILE
         known = {row["record_id"]: row["row"] for row in _known_rows(known_path)}
 
-        def with_absent(rows, id_column, record_type, columns):
-            present = {row[id_column] for row in rows}
+        def with_absent(rows, id_column, record_type, columns, also=frozenset()):
+            present = {row[id_column] for row in rows} | also
             return rows + absent_rows(seen_before, present, record_type, id_column, known, columns)
 
         publications = with_absent(
             screening_rows(to_screen, mechanisms, provenance, notes, nct_by_pmid),
-            "pmid",
+            "record_id",
             "publication",
             SCREENING_COLUMNS,
+            aliases,
         )
+        for row in publications:  # rows kept from before record_id existed
+            row["record_id"] = row.get("record_id") or row.get("pmid") or ""
+            if not row.get("pmid") and row["record_id"].isdigit():
+                row["pmid"] = row["record_id"]
         trials = with_absent(
             registration_rows(registrations, pmids_by_nct),
             "nct_id",
             "registration",
             REGISTRATION_COLUMNS,
         )
-        rows = with_review(publications, "pmid", shown, conflicts, seen, run_time)
+        rows = with_review(publications, "record_id", shown, conflicts, seen, run_time)
         registered = with_review(trials, "nct_id", shown, conflicts, seen, run_time)
         rows, registered = prioritised(rows, registered, shown, order)
-        stopping = stopping_lines(history, len(rows) + len(registered), stopping_rule)
+        gone = merged_away(history, members)  # shown through their works: counted once
+        stopping = stopping_lines(
+            [e for e in history if e["record_id"] not in gone],
+            len(rows) + len(registered),
+            stopping_rule,
+        )
         highlighted = highlighted_rows(rows, registered)
         evidence = mechanism_evidence_rows([*rows, *registered])
         essay_rows = with_review(matches, "pmid", shown, conflicts, seen, run_time)
@@ -261,6 +299,8 @@ def build(
                 CsvView(name, columns(name, SCREENING_COLUMNS), mechanism_rows(rows, slug))
             )
         sources = sorted({s["source_label"] for s in searches} | {registry["source_label"]})
+        sources += [f"database export: {s['name']} (searched {s.get('searched') or '?'})"
+                    for s in imports]  # fmt: skip
         layout = {
             **(workbook or {}),
             "run": run_time,
@@ -278,7 +318,7 @@ def build(
                 CsvView(
                     f"{folder}/to_screen.csv",
                     columns(f"{folder}/to_screen.csv", SCREENING_COLUMNS),
-                    with_review(publications, "pmid", own, own_conflicts, seen, run_time),
+                    with_review(publications, "record_id", own, own_conflicts, seen, run_time),
                 ),
                 CsvView(
                     f"{folder}/registered_trials.csv",
@@ -291,7 +331,7 @@ def build(
         write_views(screening, tables, workbooks)
         agreed = None
         if dual:
-            screened_ids = [*(r["pmid"] for r in rows), *(r["nct_id"] for r in registered)]
+            screened_ids = [*(r["record_id"] for r in rows), *(r["nct_id"] for r in registered)]
             agreed = agreement(history, reviewers, screened_ids)
             write_csv(
                 screening / "screening_conflicts.csv",
@@ -299,11 +339,15 @@ def build(
                 SCREENING_CONFLICT_COLUMNS,
             )
         write_csv(screening / "possible_essay_matches.csv", possible, POSSIBLE_MATCH_COLUMNS)
+        if imported or (screening / "possible_duplicates.csv").exists():
+            write_csv(
+                screening / "possible_duplicates.csv", merged.possible, POSSIBLE_DUPLICATE_COLUMNS
+            )
         write_csv(screening / "mechanism_evidence.csv", evidence, MECHANISM_EVIDENCE_COLUMNS)
         write_csv(screening / "decision_conflicts.csv", conflict_rows(history), CONFLICT_COLUMNS)
         write_jsonl(
             known_path,
-            [{"record_id": r["pmid"], "row": r} for r in rows]
+            [{"record_id": r["record_id"], "row": r} for r in rows]
             + [{"record_id": r["nct_id"], "row": r} for r in registered],
         )
         run_folder = write_run(
@@ -318,7 +362,12 @@ def build(
             len(conflicts),
             keywords=keywords,
             torn=bool(torn),
-            extra_lines=[*(agreement_lines(agreed) if agreed else []), *stopping],
+            extra_lines=[
+                *_source_lines(imports, merged, carried),
+                *(agreement_lines(agreed) if agreed else []),
+                *stopping,
+            ],
+            imports=imports,
         )
         write_seen(decisions / "seen.csv", seen)
     return {
@@ -332,6 +381,15 @@ def build(
         "highlighted": len(highlighted),
         "essay_matches": len(matches),
         "possible_essay_matches": len(possible),
+        "possible_duplicates": len(merged.possible),
+        "decisions_carried": len(carried),
+        "imports": imports,
+        "deduplication": {
+            "records": merged.records,
+            "by_source": merged.by_source,
+            "works": len(merged.works),
+            "duplicates": merged.duplicates,
+        },
         "publications": rows,
         "registrations": registered,
         "essay_match_rows": essay_rows,
@@ -472,6 +530,54 @@ def summary_rows(tables: list[CsvView], run: str, sources: list[str] = ()) -> li
     return rows
 
 
+def _work_record(work) -> dict:
+    """A work as the tables' rows are built from: its record, ids and sources."""
+    return {
+        **work.record,
+        "record_id": work.record_id,
+        "pmid": work.pmid or work.record.get("pmid") or "",
+        "member_ids": work.member_ids,
+        "found_by": work.found_by,
+        "sources": work.sources,
+        "related": work.related,
+        "imported_from": work.copies,
+    }
+
+
+def _seen_through(seen: dict[str, dict], works) -> dict[str, dict]:
+    """seen.csv as this run's works see it: a work first shown under another of its ids
+    (an import-only record now merged with PubMed's) keeps its earliest first_seen."""
+    out = dict(seen)
+    for work in works:
+        if work.record_id in seen:
+            continue
+        earlier = [seen[m] for m in work.member_ids if m in seen]
+        if earlier:
+            first = min(earlier, key=lambda entry: entry.get("first_seen") or "")
+            out[work.record_id] = {**first, "record_id": work.record_id}
+    return out
+
+
+def _source_lines(imports: list[dict], merged, carried: list[dict]) -> list[str]:
+    """The run summary's lines on database exports and cross-source duplicates."""
+    if not imports:
+        return []
+    lines = [
+        f"- database export {s['name']}: {s['records']} records (searched "
+        f"{s.get('searched') or 'date not given'}; {len(s['files'])} file(s))"
+        for s in imports
+    ]
+    lines.append(
+        f"- duplicates across sources: {merged.duplicates} of {merged.records} records merged "
+        f"into {len(merged.works)}; possible duplicates for a human: {len(merged.possible)} "
+        "(results/screening/possible_duplicates.csv)"
+    )
+    if carried:
+        ids = len({e["record_id"] for e in carried})
+        lines.append(f"- decisions carried to merged records: {ids} record(s)")
+    return lines
+
+
 def _last_run(seen: dict[str, dict]) -> dt.datetime | None:
     times = [entry["last_seen"] for entry in seen.values() if entry.get("last_seen")]
     return dt.datetime.fromisoformat(max(times)) if times else None
@@ -491,6 +597,8 @@ def write_outputs(result: dict, screening_json: str, manifest: str) -> None:
             "registrations": result["registrations"],
             "essay_matches": result["essay_match_rows"],
             "highlighted": result["highlighted_rows"],
+            "imports": result.get("imports", []),
+            "deduplication": result.get("deduplication", {}),
         },
     )
     keep = ("publications", "registrations", "essay_match_rows", "highlighted_rows")

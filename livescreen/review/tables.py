@@ -37,15 +37,25 @@ def screening_rows(
     """
     rows = []
     for record in records:
-        pmid = record["pmid"]
-        source, fetched_at = provenance.get(pmid, ("", ""))
+        pmid = record.get("pmid") or ""
+        record_id = record.get("record_id") or pmid
+        found = mechanisms.get(pmid, [])
+        # a record only database exports found: its sources, and when they were searched
+        source, fetched_at = provenance.get(pmid) or (
+            LIST_SEPARATOR.join(record.get("sources") or []),
+            record.get("searched") or "",
+        )
         row = {column: record.get(column) for column in SCREENING_COLUMNS}
         nct_ids = [*record.get("nct_ids", []), *(registered_as or {}).get(pmid, [])]
         row.update(
+            pmid=pmid,
+            record_id=record_id,
             nct_ids=list(dict.fromkeys(nct_ids)),
-            mechanisms=mechanisms.get(pmid, []),
-            pubmed_url=PUBMED_URL.format(pmid=pmid),
-            essay_note=(essay_notes or {}).get(pmid, ""),
+            mechanisms=found,
+            found_by=record.get("found_by") or ([f"PubMed: {', '.join(found)}"] if found else []),
+            member_ids=record.get("member_ids") or [record_id],
+            pubmed_url=PUBMED_URL.format(pmid=pmid) if pmid else "",
+            essay_note=(essay_notes or {}).get(record_id, ""),
             source=source,
             retrieved=fetched_at[:10],
         )
@@ -55,7 +65,8 @@ def screening_rows(
 
 
 def _screening_order(row: dict) -> tuple:
-    return (row.get("highlight") == "true", row["pub_date"] or "", int(row["pmid"]))
+    pmid = int(row["pmid"]) if row.get("pmid") else -1
+    return (row.get("highlight") == "true", row["pub_date"] or "", pmid, row["record_id"])
 
 
 def registration_rows(
@@ -144,7 +155,7 @@ def highlighted_rows(publications: list[dict], registrations: list[dict]) -> lis
     for row in publications:
         if row["highlight"] == "true":
             first_nct = row["nct_ids"].split(LIST_SEPARATOR)[0]
-            trial = first_nct or f"PMID:{row['pmid']}"
+            trial = first_nct or (f"PMID:{row['pmid']}" if row.get("pmid") else row["record_id"])
             rows.append(dict(row, record_type="publication", trial_id=trial))
     for row in registrations:
         if row["highlight"] == "true":
@@ -165,7 +176,14 @@ def mechanism_rows(rows: list[dict], slug: str) -> list[dict]:
     return [row for row in rows if slug in row["mechanisms"].split(LIST_SEPARATOR)]
 
 
-def search_log_rows(searches: Iterable[dict]) -> list[dict]:
+def search_log_rows(
+    searches: Iterable[dict], imports: Iterable[dict] = (), europepmc: Iterable[dict] = ()
+) -> list[dict]:
+    """One row per keyword search, then one per database export (config `imports:`): its
+    name, the query as run, its records, the files read and the date it was searched. A
+    keyword's Europe PMC search (`europepmc`, by slug) fills its row's `europepmc_*` columns:
+    the source, the query as translated and sent, the translation notes and the hits."""
+    by_slug = {search["slug"]: search for search in europepmc}
     return [
         {
             "keyword": search["slug"],
@@ -177,6 +195,32 @@ def search_log_rows(searches: Iterable[dict]) -> list[dict]:
             "date_windows": len(search["windows"]),
             "run_date": search["run_date"],
             "source": search["source_label"],
+            **_europepmc_columns(by_slug.get(search["slug"])),
         }
         for search in searches
+    ] + [
+        {
+            "keyword": export["name"],
+            "query": export.get("query", ""),
+            "translation": "",
+            "count": export["records"],
+            "retrieved": export["records"],
+            "warnings": "",
+            "date_windows": 0,
+            "run_date": export.get("searched", ""),
+            "source": "database export: "
+            + LIST_SEPARATOR.join(f"{f['file']} ({f['records']})" for f in export["files"]),
+        }
+        for export in imports
     ]
+
+
+def _europepmc_columns(search: dict | None) -> dict:
+    if search is None:
+        return {}
+    return {
+        "europepmc_source": search["source_label"],
+        "europepmc_query": search["query"],
+        "europepmc_translation_notes": LIST_SEPARATOR.join(search["translation_notes"]),
+        "europepmc_count": search["total"],
+    }

@@ -23,8 +23,9 @@ written to a temporary name; the ledger then records both the old and the new di
 the files are renamed into place; the ledger then keeps only the new. A stop at any point
 leaves each file either old or new, and both are known.
 
-The record id of a row is its `pmid`, else its `nct_id`, else — on a registration row of
-highlighted_trials — its `trial_id`.
+The record id of a row is its `record_id` (a PMID, or for a record only database exports
+found `doi:<doi>` or `import:<hash>`), else its `pmid`, else its `nct_id`, else — on a
+registration row of highlighted_trials — its `trial_id`.
 """
 
 from __future__ import annotations
@@ -75,6 +76,8 @@ TMP_SUFFIX = ".livescreen-tmp"
 MAX_CELL_CHARS = 32767
 _PMID = re.compile(r"[0-9]{1,9}")
 _NCT = re.compile(r"NCT[0-9]{8}")
+# ids of records only other sources found (livescreen.dedup.works)
+_OTHER = re.compile(r"(doi:10\.\S+|import:[0-9a-f]{16})(-[0-9]+)?")
 # C0 controls other than tab and line ends: never typed on purpose, refused.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _STRIPPED = ("decision", "exclusion_reason", "reviewer")
@@ -95,7 +98,7 @@ class Harvest:
 
 
 def row_record_id(row: Mapping[str, str]) -> str:
-    for column in ("pmid", "nct_id"):
+    for column in ("record_id", "pmid", "nct_id"):
         value = (row.get(column) or "").strip().lstrip("'")
         if value:
             return value
@@ -216,7 +219,7 @@ def _part_edits(
     if twice:
         raise DecisionFileError(f"{label}: column {twice[0]} appears more than once")
     present = [c for c in DECISION_COLUMNS if c in names.values()]
-    ids = [c for c in ("pmid", "nct_id", "trial_id") if c in names.values()]
+    ids = [c for c in ("record_id", "pmid", "nct_id", "trial_id") if c in names.values()]
     added = [names[h] for h in header if names[h] not in LIVESCREEN_COLUMNS]
     if not present and is_sheet:
         return None  # a reference or summary sheet, or a reviewer's own notes sheet
@@ -266,9 +269,10 @@ def _check_row(where, record_id, changed, versions, known_ids) -> None:
             f"{where}: a decision but no pmid or nct_id — it cannot be tied to a record; "
             "restore the row's id (or clear the row's decision cells)"
         )
-    if not (_PMID.fullmatch(record_id) or _NCT.fullmatch(record_id)):
+    if not any(form.fullmatch(record_id) for form in (_PMID, _NCT, _OTHER)):
         raise DecisionFileError(
-            f"{where}: record id {record_id!r} is not a PMID or an NCT id; restore it"
+            f"{where}: record id {record_id!r} is not a PMID, an NCT id, doi:… or import:…; "
+            "restore it"
         )
     listed = any(record_id in v["ids"] for v in versions)
     if versions and not listed and record_id not in known_ids:

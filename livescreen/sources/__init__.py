@@ -14,16 +14,33 @@ the same calls the same way, so every later step is the same code.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from livescreen.sources.eutils import EutilsClient
-from livescreen.sources.registry import open_registry
-from livescreen.sources.snapshot import Snapshot
+if TYPE_CHECKING:
+    from livescreen.sources.ctgov import CtgovClient
+    from livescreen.sources.eutils import EutilsClient
+    from livescreen.sources.registry import RegistrySnapshot
+    from livescreen.sources.snapshot import Snapshot
 
 __all__ = ["open_pubmed", "open_registry"]
+
+# The clients are imported when a source is opened, not with this package, so a step that
+# needs one module of it (the RIS export, the snapshot's labels) does not load the HTTP stack.
 
 
 def open_pubmed(config: dict, workdir: str | Path = ".") -> EutilsClient | Snapshot:
     """The configured PubMed source; both answer esearch/efetch the same way."""
     if config["source"] == "snapshot":
+        from livescreen.sources.snapshot import Snapshot
+
         return Snapshot(Path(workdir) / config["snapshot"])
+    from livescreen.sources.eutils import EutilsClient
+
     return EutilsClient.from_config(config)
+
+
+def open_registry(config: dict, workdir: str | Path = ".") -> CtgovClient | RegistrySnapshot:
+    """The configured registry source; both answer `search_studies` the same way."""
+    from livescreen.sources.registry import open_registry as open_configured
+
+    return open_configured(config, workdir)

@@ -37,22 +37,25 @@ encoding), and no record of that file is returned.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import rispy
 from Bio import Medline
 
-from livescreen.errors import LivescreenError
+from livescreen.errors import ConfigError, LivescreenError
+from livescreen.files import write_json, write_jsonl
 from livescreen.normalise import (
     author_parts,
     collapse_whitespace,
     extract_doi,
     nct_ids_in,
     normalise_pmcid,
+    normalise_title,
     year_of,
 )
 
@@ -61,9 +64,13 @@ __all__ = [
     "FORMATS",
     "IMPORT_KEYS",
     "ImportFormatError",
+    "configured_files",
     "detect_format",
+    "import_ids",
+    "read_configured",
     "read_export",
     "read_exports",
+    "write_imports",
 ]
 
 FORMATS = ("ris", "medline", "csv")
@@ -242,6 +249,99 @@ def _read_text(path: Path, encoding: str) -> str:
         raise ImportFormatError(
             path, line, f"byte {data[error.start]:#04x} is not {encoding}; pass encoding=..."
         ) from error
+
+
+# -- the workflow's imports (config.yaml `imports:`) -------------------------------------------
+
+CONFIG_FORMATS = {"ris": "ris", "nbib": "medline", "medline": "medline", "csv": "csv"}
+
+
+def configured_files(
+    entries: Iterable[Mapping[str, Any]], base: str | Path = "."
+) -> list[list[str]]:
+    """Each `imports:` entry's files, its globs expanded (sorted, each file once), relative to
+    `base`. A pattern that matches no file is a ConfigError naming the entry."""
+    base = Path(base)
+    out: list[list[str]] = []
+    seen: set[str] = set()
+    for i, entry in enumerate(entries):
+        files: list[str] = []
+        for pattern in entry["files"]:
+            matched = base.glob(pattern)
+            found = sorted(p.relative_to(base).as_posix() for p in matched if p.is_file())
+            if not found:
+                raise ConfigError(
+                    f"imports[{i}] ({entry['name']}): files {pattern!r} match no file; put the "
+                    "export there or correct the path"
+                )
+            files += [f for f in found if f not in seen and f not in files]
+        seen.update(files)
+        out.append(files)
+    return out
+
+
+def import_ids(record: Mapping[str, Any]) -> list[str]:
+    """The ids an imported record may be screened under, best first: its PMID, `doi:<doi>`,
+    and `import:<hash>` of its source, normalised title and year — so the same record in a
+    new export of the same search keeps its id (see livescreen.dedup.works)."""
+    ids = []
+    if record.get("pmid"):
+        ids.append(str(record["pmid"]))
+    if record.get("doi"):
+        ids.append(f"doi:{record['doi']}")
+    key = f"{record.get('source', '')}|{normalise_title(record.get('title') or '')}|"
+    key += str(record.get("year") or "")
+    ids.append("import:" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:16])
+    return ids
+
+
+def read_configured(
+    entries: Sequence[Mapping[str, Any]], files: Sequence[Sequence[str]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(records, one summary per entry) of every configured export, all or nothing: a
+    malformed file raises ImportFormatError naming file and line before anything is kept.
+    Each record carries its source's `name` as `source`, `searched`, and `import_ids`."""
+    records: list[dict[str, Any]] = []
+    summaries: list[dict[str, Any]] = []
+    for entry, paths in zip(entries, files, strict=True):
+        fmt = CONFIG_FORMATS.get(entry.get("format") or "")
+        name = entry["name"].strip()
+        count = 0
+        per_file = []
+        for path in paths:
+            found = read_export(path, source=name, format=fmt, columns=entry.get("columns"))
+            for record in found:
+                record["record_id"] = f"{name}/{path}#{record['record_number']}"
+                record["searched"] = entry.get("searched", "")
+                record["import_ids"] = import_ids(record)
+            records += found
+            count += len(found)
+            per_file.append({"file": path, "records": len(found)})
+        summaries.append(
+            {
+                "name": name,
+                "files": per_file,
+                "format": entry.get("format") or "detected",
+                "searched": entry.get("searched", ""),
+                "query": entry.get("query", ""),
+                "records": count,
+            }
+        )
+    return records, summaries
+
+
+def write_imports(
+    entries: Sequence[Mapping[str, Any]],
+    files: Sequence[Sequence[str]],
+    records_path: str | Path,
+    summary_path: str | Path,
+) -> list[dict[str, Any]]:
+    """The `imports` rule: every configured export read (all or nothing) into `records_path`
+    (JSONL) and the per-source summary into `summary_path`, each written atomically."""
+    records, summaries = read_configured(entries, files)
+    write_jsonl(records_path, records)
+    write_json(summary_path, {"imports": summaries})
+    return summaries
 
 
 # -- RIS ------------------------------------------------------------------------------------

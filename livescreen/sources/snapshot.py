@@ -17,12 +17,12 @@ from pathlib import Path
 from lxml import etree
 from lxml.builder import E
 
+from livescreen.columns import SUMMARY_LABEL
 from livescreen.normalise import first_author_key, journal_abbreviation_matches, surname_key
 from livescreen.parse.pubmed_xml import parse_articles
 from livescreen.sources.eutils import PUBMED_RETRIEVAL_CAP, CitationMatch, ESearchResult
 from livescreen.sources.query import index_records, matches, parse_query, translate
 
-SUMMARY_LABEL = "SUMMARY (written for livescreen; not the publisher's abstract)"
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 

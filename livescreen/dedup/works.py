@@ -1,0 +1,228 @@
+"""Works across sources: PubMed's records and every other source's, one row per work.
+
+    merged = cross_source(pubmed_records, mechanisms, other_records)
+    merged.works       # one Work per cluster of `livescreen.dedup.deduplicate`
+    merged.possible    # close calls, never merged: rows of possible_duplicates.csv
+
+**Sources.** PubMed records (parsed and classified, keyed by `pmid`; `mechanisms` gives the
+keyword searches that found each) and the records of any other source: database exports
+(`livescreen.sources.imports`), and later Europe PMC or citation chasing. An other source's
+record needs `record_id` (unique in the run), `source` (its name, e.g. "PsycINFO
+(EBSCOhost)") and `import_ids` (the ids it may be screened under, best first: PMID,
+`doi:<doi>`, `import:<hash>`), besides livescreen's record fields.
+
+**One work per cluster.** Without other sources' records every PubMed record is its own work
+and nothing is compared (PubMed gives every record one PMID). Otherwise all records are
+clustered (`deduplicate`: identifiers first, then blocked fuzzy matching; zero false merges
+first). A work's metadata is its PubMed record where it has one (curated, and classified
+from PubMed's text), the gaps (DOI, PMCID, abstract) filled from the other copies; else the
+merged record (`dedup.merge`: the best metadata of the copies) over the classification of
+its best copy.
+
+**Stable ids.** A work with a PubMed record is screened under its PMID. A work only other
+sources found takes the first free id of: a PMID its copies carry, `doi:<doi>`, the
+smallest `import:<hash>` (source, normalised title and year: the same in a new export of
+the same search). `member_ids` lists every id the work's copies may have been screened
+under before (the ids of every copy, and `doi:` of every DOI), so a decision recorded
+under any of them follows the work (`livescreen.review.merges`); an id two works would
+share is left out of both (it is never used to move a decision to the wrong row).
+
+**Never merged silently.** Borderline pairs (`possible`) and related works (preprint and
+article, erratum and article, `related`) stay separate rows; the first are listed for a
+human, the second linked in each row's `related`. Possible pairs between two PubMed
+records (different PMIDs) are left out: PubMed already tells them apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from livescreen.dedup import deduplicate
+
+PUBMED = "PubMed"
+# metadata a PubMed record may lack and another copy may give
+FILL_FROM_COPIES = ("doi", "pmcid", "abstract", "volume", "issue", "pages", "journal_title")
+# metadata of a work only other sources found, from the merged record
+MERGED_FIELDS = (
+    "title",
+    "authors",
+    "journal",
+    "journal_title",
+    "volume",
+    "issue",
+    "pages",
+    "year",
+    "pub_date",
+    "abstract",
+    "language",
+    "doi",
+    "pmcid",
+    "nct_ids",
+    "accession_numbers",
+    "keywords",
+    "publication_types",
+    "mesh",
+)
+
+
+@dataclass
+class Work:
+    """One row of the screening tables: a work and every copy of it the sources found."""
+
+    record_id: str
+    record: dict[str, Any]
+    pmid: str | None = None  # the PMID of its PubMed record (found by the keyword searches)
+    member_ids: list[str] = field(default_factory=list)  # record_id first
+    found_by: list[str] = field(default_factory=list)  # "PubMed: slug, slug", source names
+    sources: list[str] = field(default_factory=list)  # source names, PubMed first
+    copies: list[str] = field(default_factory=list)  # "file:line" of every other copy
+    related: list[str] = field(default_factory=list)
+    internal_ids: tuple[str, ...] = ()  # the cluster's ids in `deduplicate`
+
+
+@dataclass
+class Merged:
+    works: list[Work]
+    possible: list[dict[str, str]]
+    records: int  # copies read: PubMed records + other sources' records
+    by_source: dict[str, int] = field(default_factory=dict)  # copies per source
+
+    @property
+    def duplicates(self) -> int:
+        """Copies merged into another copy's work (removed as duplicates, for PRISMA)."""
+        return self.records - len(self.works)
+
+
+def _pubmed_work(record: Mapping[str, Any], mechanisms: Sequence[str]) -> Work:
+    pmid = str(record["pmid"])
+    return Work(
+        record_id=pmid,
+        record=dict(record),
+        pmid=pmid,
+        member_ids=[pmid],
+        found_by=[f"{PUBMED}: {', '.join(mechanisms)}" if mechanisms else PUBMED],
+        sources=[PUBMED],
+        internal_ids=(f"pubmed:{pmid}",),
+    )
+
+
+def cross_source(
+    pubmed: Sequence[Mapping[str, Any]],
+    mechanisms: Mapping[str, Sequence[str]],
+    others: Sequence[Mapping[str, Any]] = (),
+) -> Merged:
+    """The works of this run (see the module doc): PubMed's works in input order, then the
+    works only other sources found, by id."""
+    by_source = {PUBMED: len(pubmed)} if pubmed else {}
+    for record in others:
+        by_source[record["source"]] = by_source.get(record["source"], 0) + 1
+    if not others:
+        works = [_pubmed_work(r, mechanisms.get(str(r["pmid"]), [])) for r in pubmed]
+        return Merged(works, [], len(pubmed), by_source)
+
+    inputs = [{**r, "record_id": f"pubmed:{r['pmid']}", "source": PUBMED} for r in pubmed]
+    inputs += [dict(r) for r in others]
+    by_id = {r["record_id"]: r for r in inputs}
+    original = {f"pubmed:{r['pmid']}": r for r in pubmed}
+    result = deduplicate(inputs)
+
+    works: list[Work] = []
+    taken: set[str] = set()
+    pending: list[tuple[list[str], Any]] = []
+    for cluster in result.clusters:
+        members = [by_id[i] for i in cluster.record_ids]
+        pubmed_member = next((m for m in members if m["source"] == PUBMED), None)
+        if pubmed_member is not None:
+            pmid = str(pubmed_member["pmid"])
+            work = _pubmed_work(original[pubmed_member["record_id"]], mechanisms.get(pmid, []))
+            for name in FILL_FROM_COPIES:
+                if not work.record.get(name) and cluster.record.get(name):
+                    work.record[name] = cluster.record[name]
+            taken.add(work.record_id)
+            works.append(_with_copies(work, members, cluster))
+        else:
+            pending.append((_candidates(members, cluster.record), cluster))
+    for candidates, cluster in sorted(pending, key=lambda item: item[0][-1]):
+        members = [by_id[i] for i in cluster.record_ids]
+        record_id = next((c for c in candidates if c not in taken), None)
+        if record_id is None:  # every id taken (a refused merge sharing a DOI): numbered
+            n = 2
+            while f"{candidates[-1]}-{n}" in taken:
+                n += 1
+            record_id = f"{candidates[-1]}-{n}"
+        taken.add(record_id)
+        best = by_id[cluster.record["primary_record_id"]]
+        record = {**best, **{k: cluster.record.get(k) for k in MERGED_FIELDS}}
+        record["pmid"] = record_id if record_id.isdigit() else None
+        work = Work(record_id=record_id, record=record, member_ids=[record_id])
+        works.append(_with_copies(work, members, cluster))
+    _unshared_aliases(works)
+    return Merged(works, _pairs(result, works), len(inputs), by_source)
+
+
+def _candidates(members: Sequence[Mapping[str, Any]], merged: Mapping[str, Any]) -> list[str]:
+    """The ids a work only other sources found may take, best first; the last is the
+    smallest `import:` hash of its copies (always there)."""
+    ids = [str(p) for p in merged.get("pmids") or []]
+    ids += [f"doi:{d}" for d in merged.get("dois") or []]
+    hashes = sorted(i for m in members for i in m.get("import_ids", []) if i.startswith("import:"))
+    return [*dict.fromkeys(ids), hashes[0] if hashes else f"import:{members[0]['record_id']}"]
+
+
+def _with_copies(work: Work, members: Sequence[Mapping[str, Any]], cluster) -> Work:
+    aliases = list(work.member_ids)
+    for member in members:
+        if member["source"] == PUBMED:
+            aliases.append(str(member["pmid"]))
+            continue
+        aliases += list(member.get("import_ids", []))
+        if member["source"] not in work.sources:
+            work.sources.append(member["source"])
+            work.found_by.append(member["source"])
+        if member.get("file"):
+            work.copies.append(f"{member['file']}:{member.get('line', '')}")
+    aliases += [f"doi:{d}" for d in cluster.record.get("dois") or []]
+    work.member_ids = list(dict.fromkeys(aliases))
+    work.internal_ids = tuple(cluster.record_ids)
+    return work
+
+
+def _unshared_aliases(works: list[Work]) -> None:
+    """An id two works claim is no one's alias (each keeps its own record_id)."""
+    claims: dict[str, int] = {}
+    for work in works:
+        for alias in set(work.member_ids):
+            claims[alias] = claims.get(alias, 0) + 1
+    for work in works:
+        work.member_ids = [
+            a for a in work.member_ids if a == work.record_id or claims.get(a, 0) == 1
+        ]
+
+
+def _pairs(result, works: list[Work]) -> list[dict[str, str]]:
+    """Possible duplicates (rows for a human) and related works (each row's `related`)."""
+    work_of = {i: w for w in works for i in w.internal_ids}
+    rows = []
+    for pair in result.related:
+        a, b = work_of[pair.a], work_of[pair.b]
+        a.related.append(f"{b.record_id} ({pair.relation}: {pair.reason})")
+        b.related.append(f"{a.record_id} ({pair.relation}: {pair.reason})")
+    for pair in result.possible:
+        a, b = work_of[pair.a], work_of[pair.b]
+        if a is b or (a.pmid and b.pmid):
+            continue
+        rows.append(
+            {
+                "record_id": a.record_id,
+                "other_record_id": b.record_id,
+                "title": a.record.get("title") or "",
+                "other_title": b.record.get("title") or "",
+                "found_by": "; ".join(a.found_by),
+                "other_found_by": "; ".join(b.found_by),
+                "rule": pair.rule,
+                "reason": pair.reason,
+            }
+        )
+    return rows

@@ -1,0 +1,53 @@
+# Europe PMC (config `europepmc:`, README "Europe PMC and citation chasing"): each keyword's
+# PubMed query translated and searched, preprints included; the records merged, one per
+# Europe PMC id, and classified like PubMed's.
+
+
+rule europepmc_search:
+    output:
+        "results/europepmc/{keyword}.json",
+    log:
+        "logs/europepmc/{keyword}.log",
+    conda:
+        "../envs/livescreen.yaml"
+    params:
+        # a new day searches again, as `search` does
+        day=SEARCH_DAY,
+        query=search_query,
+        source=europepmc_source(),
+    script:
+        "../scripts/europepmc_search.py"
+
+
+rule europepmc_records:
+    input:
+        searches=europepmc_results,
+        # PubMed's searches: records whose PMID they found too are marked
+        pubmed=search_results,
+    output:
+        records="results/data/europepmc.jsonl",
+        summary="results/data/europepmc.json",
+    log:
+        "logs/europepmc_records.log",
+    conda:
+        "../envs/livescreen.yaml"
+    script:
+        "../scripts/europepmc_records.py"
+
+
+rule classify_europepmc:
+    input:
+        "results/data/europepmc.jsonl",
+    output:
+        "results/data/europepmc_classified.jsonl",
+    log:
+        "logs/classify_europepmc.log",
+    conda:
+        "../envs/livescreen.yaml"
+    threads: 2
+    params:
+        # the same classifier and settings as PubMed's records (rules/classify.smk)
+        settings=classification_settings(),
+        cache="results/data/classify_cache_europepmc.sqlite",
+    script:
+        "../scripts/classify.py"
