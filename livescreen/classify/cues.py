@@ -90,11 +90,26 @@ class Cue:
             return None
         return tuple(sorted({tuple(sorted({_MARK_KIND[m] for m in run})) for run in marks}))
 
-    def triggered(self, folded: str) -> bool:
+    @functools.cached_property
+    def trigger_order(self) -> tuple[str, ...]:
+        """The triggers, shortest first (the likeliest to be present end the look soonest)."""
+        return tuple(sorted(self.triggers or (), key=lambda t: (len(t), t)))
+
+    def triggered(self, folded: str, seen: dict[str, bool] | None = None) -> bool:
         """Whether one of the triggers is in ``folded`` (a text as :func:`fold` gives it):
-        when not, the pattern cannot match the text, or any part of it."""
-        triggers = self.triggers
-        return triggers is None or any(t in folded for t in triggers)
+        when not, the pattern cannot match the text, or any part of it. ``seen``: the
+        answers for ``folded`` so far, by trigger (cues share triggers), kept up to date."""
+        if self.triggers is None:
+            return True
+        if seen is None:
+            return any(t in folded for t in self.trigger_order)
+        for trigger in self.trigger_order:
+            hit = seen.get(trigger)
+            if hit is None:
+                hit = seen[trigger] = trigger in folded
+            if hit:
+                return True
+        return False
 
     def has_tokens(self, tokens: str) -> bool:
         """Whether ``tokens`` holds the tokens a match needs (False: it cannot match)."""

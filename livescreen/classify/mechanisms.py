@@ -122,21 +122,13 @@ def mechanism_evidence(
         return evidence
     keywords = [normalise(k) for k in record.get("keywords") or [] if k]
     texts = [(s.raw, s.is_title) for s in reading.sentences] + [(k, None) for k in keywords]
-    whole = "\n".join(text for text, _ in texts)
     # The pre-filter: the cues below are searched only when the record holds one of their
-    # triggers (searching otherwise would find nothing), and the texts are scanned for
-    # measures only when the record holds a word that starts one.
-    folded = fold(whole)
-    search = {
-        name: CUE[name].regex.search if CUE[name].triggered(folded) else _nothing
-        for name in ("mechanism-future", "mechanism-background", "mechanism-measured")
-        + tuple(name for _, name in _ANALYSIS_CUES)
-    }
-    if vocabulary.may_name_mechanisms(whole):
-        # one pass of the index over each text: (text, is_title, [(group facts, phrase)])
-        scanned = [(t, is_title, vocabulary.mechanism_matches(t)) for t, is_title in texts]
-    else:
-        scanned = [(t, is_title, []) for t, is_title in texts]
+    # triggers (searching otherwise would find nothing), each cue's triggers looked for when
+    # it is first needed; and a text is scanned for measures only where it holds a word
+    # that starts one (mechanism_matches looks at the text's words first).
+    search = _Searches(texts)
+    # one pass of the index over each text: (text, is_title, [(group facts, phrase)])
+    scanned = [(t, is_title, vocabulary.mechanism_matches(t)) for t, is_title in texts]
     if not any(hits for _, _, hits in scanned) and not any(
         search[name](text) for text, _ in texts for _, name in _ANALYSIS_CUES
     ):
@@ -197,6 +189,26 @@ def mechanism_evidence(
 def _nothing(text: str) -> None:
     """The search of a cue whose triggers the record lacks: it finds nothing."""
     return None
+
+
+class _Searches(dict):
+    """Cue name -> the search to run over a text of the record: the cue's own, or
+    :func:`_nothing` when none of its triggers is in the record (decided when first asked)."""
+
+    def __init__(self, texts: list[tuple[str, bool | None]]) -> None:
+        super().__init__()
+        self._texts = texts
+        self._folded: str | None = None
+        self._seen: dict[str, bool] = {}
+
+    def __missing__(self, name: str):
+        if self._folded is None:
+            self._folded = fold("\n".join(text for text, _ in self._texts))
+        cue = CUE[name]
+        search = self[name] = (
+            cue.regex.search if cue.triggered(self._folded, self._seen) else _nothing
+        )
+        return search
 
 
 # Words without which no analysis cue can fire: a cheap test before the cues run.

@@ -73,6 +73,7 @@ _SELF_DESCRIPTION = re.compile(
     re.IGNORECASE,
 )
 _NO_SPLIT_BEFORE = re.compile(r"(?:\bvs|\be\.g|\bi\.e|\bet al|\bapprox|\bcf|\bno|\bfig)\.$", re.I)
+_NO_SPLIT_LONGEST = len("approx.")  # the longest text _NO_SPLIT_BEFORE matches
 
 
 _SENTENCE_END = re.compile(r"[.!?](?=\s+[A-Z(\[\"'])")
@@ -88,7 +89,9 @@ def _sentences(text: str) -> list[str]:
         start = 0
         for match in _SENTENCE_END.finditer(paragraph):
             piece = paragraph[start : match.end()]
-            if _NO_SPLIT_BEFORE.search(piece):
+            # the abbreviation must end the piece: looked for in its last characters only
+            # (the search sees the characters before them, so a word boundary reads the same)
+            if _NO_SPLIT_BEFORE.search(piece, max(0, len(piece) - _NO_SPLIT_LONGEST)):
                 continue
             out.append(piece.strip())
             start = match.end()
@@ -130,6 +133,7 @@ class Reading:
     # for in, and each cue's answer there (are its triggers in them?) once asked
     _folded: dict[str, str] = field(default_factory=dict, repr=False)
     _triggered: dict[tuple[str, str], bool] = field(default_factory=dict, repr=False)
+    _seen: dict[str, dict[str, bool]] = field(default_factory=dict, repr=False)
 
     def may_fire(self, cue: Cue, where: str = "any") -> bool:
         """False when none of the cue's triggers is in the sentences it reads (``where``: any,
@@ -155,7 +159,8 @@ class Reading:
                 elif scope == "title":
                     chosen = [s for s in self.sentences if s.is_title]
                 folded = self._folded[scope] = fold("\n".join(s.tokens for s in chosen))
-            known = self._triggered[(cue.name, scope)] = cue.triggered(folded)
+            seen = self._seen.setdefault(scope, {})
+            known = self._triggered[(cue.name, scope)] = cue.triggered(folded, seen)
         return known
 
     def evidence_for(self, role: str) -> list[tuple[str, str]]:
@@ -172,7 +177,9 @@ def untokenise(text: str, mentions: list[Mention]) -> str:
 
 
 def normalise(text: str | None) -> str:
-    return (text or "").translate(_DASHES).replace("⟨", "(").replace("⟩", ")")
+    if not text or text.isascii():  # nothing to replace (most text): no pass over it
+        return text or ""
+    return text.translate(_DASHES).replace("⟨", "(").replace("⟩", ")")
 
 
 def _tokenise(

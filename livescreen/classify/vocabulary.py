@@ -201,14 +201,16 @@ class Vocabulary:
         if keys is None or (not text.isascii() and _UNFOLDED.search(text)):
             return list(self.mention_pattern.finditer(text))
         lower = text.lower()  # the same length: only U+0130 lower-cases to two characters
-        if keys.isdisjoint(_WORD_LOWER.findall(lower)):
+        hits = keys.intersection(_WORD_LOWER.findall(lower))
+        if not hits:
             return []
         found: list[re.Match[str]] = []
         end = 0
         pattern = self.mention_pattern
-        for word in _WORD_LOWER.finditer(lower):
-            start = word.start()
-            if start >= end and word.group(0) in keys:
+        # the words of the text that start a term, left to right (each found with str.find,
+        # not by walking every word of the text)
+        for start in _word_starts(lower, hits):
+            if start >= end:
                 if match := pattern.match(text, start):
                     found.append(match)
                     end = match.end()
@@ -225,14 +227,22 @@ class Vocabulary:
         starts at a word that follows no letter, digit or hyphen ("self-compassion" is not
         "compassion")."""
         found: list[tuple[tuple[str, str, str, bool, bool], str]] = []
-        if self._mechanism_keys.isdisjoint(_WORD.findall(text.lower())):
+        lower = text.lower()
+        words = _WORD.findall(lower)
+        if self._mechanism_keys.isdisjoint(words):
             return found  # no word of the text starts a measure or a construct
+        # the text's words (runs of ASCII letters and digits) that start a measure or a
+        # construct: every other character read as "?" so that positions are kept and only
+        # ASCII letters are lower-cased, as each word of the text is
+        if not text.isascii():
+            lower = text.encode("ascii", "replace").decode("ascii").lower()
+            words = _WORD_LOWER.findall(lower)
         end = 0
-        for word in _WORD.finditer(text):
-            start = word.start()
+        index = self._mechanism_index
+        for start, key in _word_starts_keyed(lower, self._mechanism_keys.intersection(words)):
             if start < end or (start and (text[start - 1].isalnum() or text[start - 1] == "-")):
                 continue
-            for group, regex in self._mechanism_index.get(word.group(0).lower(), ()):
+            for group, regex in index[key]:
                 if match := regex.match(text, start):
                     found.append((self.mechanism_groups[group], match.group(0)))
                     end = match.end()
@@ -242,6 +252,34 @@ class Vocabulary:
 
 _WORD = re.compile(r"[A-Za-z0-9]+")
 _WORD_LOWER = re.compile(r"[a-z0-9]+")
+_ALNUM_LOWER = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+
+
+def _word_starts_keyed(lower: str, words) -> list[tuple[int, str]]:
+    """(start, word) of every whole word of ``lower`` (a run of a-z and 0-9 with none of
+    them on either side) that is one of ``words``, in text order."""
+    found = []
+    alnum = _ALNUM_LOWER
+    size = len(lower)
+    for word in words:
+        length = len(word)
+        at = lower.find(word)
+        while at >= 0:
+            after = at + length
+            if (at == 0 or lower[at - 1] not in alnum) and (
+                after == size or lower[after] not in alnum
+            ):
+                found.append((at, word))
+            at = lower.find(word, after)
+    found.sort()
+    return found
+
+
+def _word_starts(lower: str, words) -> list[int]:
+    """The starts of :func:`_word_starts_keyed`."""
+    return [at for at, _ in _word_starts_keyed(lower, words)]
+
+
 # Letters other than A-Z that IGNORECASE matches with, or lower() turns into, an ASCII letter
 # (found by trying every code point; tests/test_classify_speedup.py checks the list).
 UNFOLDED = "\u0130\u0131\u017f\u212a"
