@@ -13,6 +13,56 @@ SUMMARY_LABEL = "SUMMARY (written for livescreen; not the publisher's abstract)"
 # What a reviewer records on a row: the decision store's columns (livescreen.review.decisions).
 DECISION_COLUMNS = ["decision", "exclusion_reason", "reviewer", "notes"]
 
+# The record: every source's records have exactly these fields (livescreen.parse.pubmed_xml
+# documents each), whatever else a source adds.
+RECORD_KEYS: tuple[str, ...] = (
+    "pmid",
+    "doi",
+    "pmcid",
+    "title",
+    "abstract",
+    "authors",
+    "journal",
+    "journal_title",
+    "volume",
+    "issue",
+    "pages",
+    "pub_date",
+    "year",
+    "epub_date",
+    "entrez_date",
+    "publication_types",
+    "mesh",
+    "mesh_major",
+    "keywords",
+    "language",
+    "nct_ids",
+    "status",
+    "publication_status",
+    "retraction_notices",
+    "errata",
+    "republished_in",
+    "expression_of_concern",
+    "retracted",
+    "article_kind",
+)
+# The fields that hold lists (the others hold text, a year or a flag).
+RECORD_LIST_FIELDS = frozenset(
+    {
+        "authors",
+        "publication_types",
+        "mesh",
+        "mesh_major",
+        "keywords",
+        "language",
+        "nct_ids",
+        "retraction_notices",
+        "errata",
+        "republished_in",
+        "expression_of_concern",
+    }
+)
+
 CLASSIFICATION_COLUMNS = [
     "design",
     "involves_mdma",

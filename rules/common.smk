@@ -128,10 +128,18 @@ def other_source_records(wildcards=None):
     return files
 
 
+def other_source_summaries(wildcards=None):
+    """What Europe PMC and citation chasing searched and found, for PRISMA and PRISMA-S."""
+    files = []
+    if config["europepmc"]["enabled"]:
+        files.append("results/data/europepmc.json")
+    if config["citations"]["enabled"]:
+        files.append("results/citations/chased.json")
+    return files
+
+
 def all_outputs():
     return [
-        # Europe PMC and citation chasing, until the screening step takes them
-        *other_source_records(),
         "results/search_log.csv",
         "results/screening/tables.json",
         "results/report/search_documentation.html",

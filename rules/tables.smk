@@ -7,6 +7,9 @@ rule screening_tables:
         registry="results/registry/studies.json",
         # database exports, classified, and their summary (none without `imports:`)
         imports=imported_records,
+        # Europe PMC and citation chasing, classified, and what each searched (none when off)
+        others=other_source_records,
+        other_summaries=other_source_summaries,
     output:
         # The tables themselves are not declared: Snakemake deletes a job's outputs before
         # it runs, and with them the decisions reviewers typed into the tables.

@@ -29,8 +29,8 @@ from livescreen.classify.evaluation import (
     load_registry_dates,
     record_from_labelled,
 )
+from livescreen.columns import RECORD_KEYS
 from livescreen.config import load_config, validate_config
-from livescreen.parse.pubmed_xml import RECORD_KEYS
 from tests.conftest import ROOT
 
 ESSAY = "2021-09-03"

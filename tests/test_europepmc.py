@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from livescreen.columns import RECORD_KEYS
 from livescreen.config import load_config
 from livescreen.errors import BadResponse, IncompleteResults, QueryError, UntranslatableQuery
-from livescreen.parse.pubmed_xml import RECORD_KEYS
 from livescreen.search import full_query
 from livescreen.sources.europepmc import (
     DEFAULT_EUROPEPMC_URL,

@@ -34,7 +34,9 @@ from tests.conftest import ROOT, SHARED
 from tests.test_workflow import copy_project, csv_rows, snakemake
 
 DATA = ROOT / "tests" / "data" / "imports"
-SNAPSHOT = ("--config", "source=snapshot")
+# the bundled snapshot, without Europe PMC and citation chasing (their records would add
+# copies to every count below)
+SNAPSHOT = ("--configfile", ".test/config/snapshot.yaml", ".test/config/pubmed-only.yaml")
 PSYCINFO = "PsycINFO (EBSCOhost)"
 EMBASE = "Embase (Ovid)"
 SINGLETON = "Altered brain activity and functional connectivity after MDMA-assisted therapy"
@@ -98,6 +100,19 @@ def test_copies_merge_into_the_pubmed_record_and_keep_every_id():
     assert others[0]["import_ids"][-1] in work.member_ids
     assert work.copies == ["imports/x.ris:10"]
     assert merged.records == 4 and merged.by_source == {"PubMed": 1, PSYCINFO: 2, EMBASE: 1}
+
+
+def test_a_copy_that_says_how_it_was_found_keeps_that_in_found_by():
+    # Europe PMC's keywords and the citation chased reach the work, not just the source name
+    europepmc = exported("Europe PMC", TITLE, 4, pmid="36713926")
+    europepmc["found_by"] = ["Europe PMC: fear_extinction"]
+    chased = exported("citation chasing", OTHER, 5, pmid="33972795", authors=["Mitchell JM"])
+    chased["found_by"] = ["citation:forward of PMID 36713926"]
+    merged = cross_source([pubmed("36713926", TITLE)], {"36713926": ["fear_extinction"]},
+                          [europepmc, chased])  # fmt: skip
+    by_id = {w.record_id: w for w in merged.works}
+    assert by_id["36713926"].found_by == ["PubMed: fear_extinction", "Europe PMC: fear_extinction"]
+    assert by_id["33972795"].found_by == ["citation:forward of PMID 36713926"]
 
 
 def test_an_import_only_work_has_a_stable_id_across_exports():

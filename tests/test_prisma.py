@@ -21,6 +21,8 @@ from livescreen.export.prisma import (
     TEMPLATE,
     PrismaCountError,
     Screening,
+    _citation_only,
+    check_identity,
     keyword_counts,
     read_counts,
     read_screening,
@@ -727,3 +729,47 @@ def test_counts_saved_by_a_spreadsheet_are_read(tmp_path):
         {"data": "dbr_excluded", "n": "Caf\xe9 study, 2", "note": "x"},
         {"data": "records_screened", "n": "1,234", "note": ""},
     ]
+
+
+def with_citations(data: dict, chased: dict[str, tuple[str, bool]]) -> dict:
+    """screening.json with works only citation chasing found (id -> (first_seen, found)),
+    shown with the rest, and the chase recorded as another method."""
+    for record_id, (first, found) in chased.items():
+        chased_row = row("pmid", record_id, data["run"], first, still_found=found)
+        chased_row.update(mechanisms="", found_by=f"citation:forward of PMID {record_id}0")
+        data["publications"].append(chased_row)
+    data["other_methods"] = [{"name": "Citation searching", "records": len(chased)}]
+    return data
+
+
+def test_citation_searching_is_counted_apart_and_the_counts_still_add_up():
+    first = with_citations(
+        screening_json(RUN_1, FIRST_PUBLICATIONS, FIRST_REGISTRATIONS, ESSAY, FIRST_FOUND),
+        {"50": (RUN_1, True), "51": (RUN_1, True)},
+    )
+    update, review = both(FIRST, FIRST_REGISTRY, Screening.from_json(first))
+    for n in (update, review):
+        assert n["citations_results"] == 2
+        assert n["database_results"] == 8  # the PMIDs the keyword searches found, no more
+        check_identity(as_rows(n))
+    assert update["records_screened"] == 6 + 3 + 2
+
+    second = with_citations(
+        screening_json(
+            RUN_2, UPDATE_PUBLICATIONS, UPDATE_REGISTRATIONS, UPDATE_ESSAY, UPDATE_FOUND
+        ),
+        {"50": (RUN_1, True), "51": (RUN_1, False), "52": (RUN_2, True)},
+    )
+    update, review = both(UPDATE, UPDATE_REGISTRY, Screening.from_json(second))
+    assert update["citations_results"] == 2  # 50 found again, 52 new; 51 not found now
+    assert review["citations_results"] == 3
+    for n in (update, review):
+        check_identity(as_rows(n))
+    # a work a database found too is a database record, whatever else found it
+    assert not _citation_only({"found_by": "PubMed: memory; citation:forward of PMID 1"})
+    assert _citation_only({"found_by": "citation:backward of PMID 2"})
+
+
+def test_without_citation_chasing_the_template_says_not_searched():
+    update, review = both(FIRST, FIRST_REGISTRY, first_run())
+    assert update["citations_results"] is None and review["citations_results"] is None

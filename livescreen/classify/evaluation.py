@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from livescreen.classify import Vocabulary, classify, mechanism_slugs, record_from_registration
-from livescreen.parse.pubmed_xml import RECORD_KEYS
+from livescreen.columns import RECORD_KEYS, RECORD_LIST_FIELDS
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data" / "evaluation"
 # The evaluation sets, reported apart: real records never mix with constructed ones in a
@@ -51,19 +51,6 @@ REGISTRY_DATES = DATA_DIR / "registry_dates.json"
 # Mechanism gold labels of the files that predate the mechanism columns (by file and index).
 MECHANISM_LABELS = DATA_DIR / "mechanism_labels.json"
 
-_LIST_KEYS = {
-    "authors",
-    "publication_types",
-    "mesh",
-    "mesh_major",
-    "keywords",
-    "language",
-    "nct_ids",
-    "retraction_notices",
-    "errata",
-    "republished_in",
-    "expression_of_concern",
-}
 _EXTRA_KEYS = ("registration_date", "first_posted", "start_date")
 SCORED = (
     "design",
@@ -88,7 +75,7 @@ def record_from_labelled(
     record: dict[str, Any] = {}
     for key in RECORD_KEYS:
         value = item.get(key)
-        if key in _LIST_KEYS:
+        if key in RECORD_LIST_FIELDS:
             value = list(value or [])
         elif key in {"title", "abstract", "journal", "journal_title", "pub_date"}:
             value = value or ""

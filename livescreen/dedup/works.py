@@ -40,30 +40,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from livescreen.dedup import deduplicate
+from livescreen.dedup.merge import FIELDS as BEST_FIELDS
 
 PUBMED = "PubMed"
 # metadata a PubMed record may lack and another copy may give
 FILL_FROM_COPIES = ("doi", "pmcid", "abstract", "volume", "issue", "pages", "journal_title")
 # metadata of a work only other sources found, from the merged record
 MERGED_FIELDS = (
-    "title",
-    "authors",
-    "journal",
-    "journal_title",
-    "volume",
-    "issue",
-    "pages",
-    "year",
-    "pub_date",
-    "abstract",
-    "language",
-    "doi",
-    "pmcid",
-    "nct_ids",
-    "accession_numbers",
-    "keywords",
-    "publication_types",
-    "mesh",
+    *BEST_FIELDS,  # each the best copy's (livescreen.dedup.merge)
+    *("doi", "pmcid", "nct_ids", "accession_numbers"),
+    *("keywords", "publication_types", "mesh"),
 )
 
 
@@ -180,7 +166,11 @@ def _with_copies(work: Work, members: Sequence[Mapping[str, Any]], cluster) -> W
         aliases += list(member.get("import_ids", []))
         if member["source"] not in work.sources:
             work.sources.append(member["source"])
-            work.found_by.append(member["source"])
+        # a copy says how it was found (Europe PMC's keywords, the citation chased), else
+        # its source's name (a database export)
+        for found in member.get("found_by") or [member["source"]]:
+            if found not in work.found_by:
+                work.found_by.append(found)
         if member.get("file"):
             work.copies.append(f"{member['file']}:{member.get('line', '')}")
     aliases += [f"doi:{d}" for d in cluster.record.get("dois") or []]

@@ -194,6 +194,8 @@ class Screening:
     # database exports (name, files, searched, query, records) and the cross-source
     # deduplication of this run (records, works, duplicates); empty without exports
     imports: tuple[dict, ...] = ()
+    # other methods than databases and registers (PRISMA 2020): citation searching
+    other_methods: tuple[dict, ...] = ()
     deduplication: Mapping = field(default_factory=dict)
 
     @classmethod
@@ -220,6 +222,7 @@ class Screening:
         return cls(
             *(data[key] for key in keys),
             imports=tuple(data.get("imports") or ()),
+            other_methods=tuple(data.get("other_methods") or ()),
             deduplication=dict(data.get("deduplication") or {}),
         )
 
@@ -341,6 +344,7 @@ class _Searched:
     register: str
     exports: dict[str, int] = field(default_factory=dict)  # database export -> its records
     cross_source_duplicates: int = 0  # records merged into another source's copy this run
+    citations: int | None = None  # works only citation searching found (None: not chased)
 
     @property
     def unique(self) -> set[str]:
@@ -370,7 +374,10 @@ def _searched(searches: Sequence[Mapping], registry: Mapping, screening: Screeni
         for row in screening.publications
         if _still_found(row) and row.get("pmid") and str(row.get("mechanisms") or "").strip()
     }
-    works = len(essay) + sum(_still_found(row) for row in screening.publications)
+    only_chased = [row for row in screening.publications if _citation_only(row)]
+    works = len(essay) + sum(
+        _still_found(row) and not _citation_only(row) for row in screening.publications
+    )
     hits = len(set().union(*by_database.values())) if by_database else 0
     duplicates = hits + sum(exports.values()) - works
     searched = _Searched(
@@ -380,6 +387,7 @@ def _searched(searches: Sequence[Mapping], registry: Mapping, screening: Screeni
         register=register_name(registry["source"]),
         exports=exports,
         cross_source_duplicates=duplicates,
+        citations=sum(map(_still_found, only_chased)) if screening.other_methods else None,
     )
     found_regs = {row["nct_id"] for row in screening.registrations if _still_found(row)}
     _check_partition("publications", searched.unique, essay, found)
@@ -400,6 +408,18 @@ def _searched(searches: Sequence[Mapping], registry: Mapping, screening: Screeni
             "(snakemake --forcerun screening_tables)"
         )
     return searched
+
+
+def _citation_only(row: Mapping) -> bool:
+    """A work only citation chasing found (its found_by names no database): PRISMA counts it
+    under other methods, not as a database record."""
+    found_by = [part.strip() for part in str(row.get("found_by") or "").split(";")]
+    return bool(found_by[0]) and all(part.startswith("citation:") for part in found_by)
+
+
+def citation_value(n: int | None, note: str) -> dict[str, Value]:
+    """citations_results, when citation chasing ran (else the template says not searched)."""
+    return {} if n is None else {"citations_results": (n, note)}
 
 
 def _still_found(row: Mapping) -> bool:
@@ -450,6 +470,12 @@ def update_counts(
     values: dict[str, Value] = {
         "previous_studies": previous,
         "previous_reports": previous,
+        **citation_value(
+            searched.citations,
+            "works only citation searching found (forward and backward citations of the "
+            "essay's references and the highlighted records), found by this run; screened "
+            "with the database records",
+        ),
         "database_results": (
             searched.identified,
             "distinct PMIDs the keyword searches returned (a record found by several keyword "
@@ -550,7 +576,8 @@ def review_counts(
     first = min((str(row.get("first_seen") or run) for row in shown), default=run)
     database = next(iter(searched.by_database), database_name("pubmed"))
     across = searched.cross_source_duplicates
-    identified = len(publications) + len(essay_only) + across
+    chased = sum(map(_citation_only, screening.publications))
+    identified = len(publications) - chased + len(essay_only) + across
     pubmed_shown = sum(
         bool(row.get("pmid") and str(row.get("mechanisms") or "").strip())
         for row in screening.publications
@@ -568,6 +595,11 @@ def review_counts(
     values: dict[str, Value] = {
         "previous_studies": no_previous,
         "previous_reports": no_previous,
+        **citation_value(
+            chased if screening.other_methods else None,
+            "works only citation searching found, any run, found again or not; screened "
+            "with the database records",
+        ),
         "database_results": (
             identified,
             "distinct PMIDs any run showed for screening, found again or not, plus the "
@@ -735,6 +767,8 @@ def check_identity(rows: Iterable[Mapping]) -> None:
     screening + awaiting; PrismaCountError otherwise."""
     n = {row["data"]: row["n"] for row in rows}
     identified = n["database_results"] + n["register_results"]
+    if isinstance(n.get("citations_results"), int):  # citation searching, screened alike
+        identified += n["citations_results"]
     removed = n["duplicates"] + n["excluded_automatic"] + n["excluded_other"]
     decided = (
         n["records_excluded"] + n["livescreen_passed_screening"] + n["livescreen_awaiting_decision"]

@@ -203,6 +203,10 @@ def diagram_boxes(counts: Iterable[Mapping]) -> dict[str, _Box]:
                 line("register_results"),
                 *_listed(v.get("register_specific_results")),
                 *given("livescreen_not_found_registrations", 2),
+                # citation searching is screened with the rest (livescreen.export.prisma), so
+                # it is counted here, where the records screened come from
+                *([line("citations_results")] if isinstance(v.get("citations_results"), int)
+                  else []),  # fmt: skip
             ]
         ),
         "removed": _Box(

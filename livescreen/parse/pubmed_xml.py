@@ -127,6 +127,7 @@ from typing import IO, Any
 
 from lxml import etree
 
+from livescreen.columns import RECORD_KEYS
 from livescreen.errors import LivescreenError
 
 __all__ = [
@@ -138,38 +139,6 @@ __all__ = [
 ]
 
 Source = str | os.PathLike[str] | bytes | bytearray | memoryview | IO[bytes]
-
-RECORD_KEYS: tuple[str, ...] = (
-    "pmid",
-    "doi",
-    "pmcid",
-    "title",
-    "abstract",
-    "authors",
-    "journal",
-    "journal_title",
-    "volume",
-    "issue",
-    "pages",
-    "pub_date",
-    "year",
-    "epub_date",
-    "entrez_date",
-    "publication_types",
-    "mesh",
-    "mesh_major",
-    "keywords",
-    "language",
-    "nct_ids",
-    "status",
-    "publication_status",
-    "retraction_notices",
-    "errata",
-    "republished_in",
-    "expression_of_concern",
-    "retracted",
-    "article_kind",
-)
 
 ROOT_TAG = "PubmedArticleSet"
 ARTICLE_TAGS = ("PubmedArticle", "PubmedBookArticle")

@@ -90,13 +90,18 @@ class Inputs:
     registry: str
     # database exports: [classified records (JSONL), summary (JSON)], or none
     imports: list[str] = ()
+    # Europe PMC's and citation chasing's classified records (JSONL), and their summaries
+    # (results/data/europepmc.json, results/citations/chased.json); none when switched off
+    others: list[str] = ()
+    other_summaries: list[str] = ()
 
     @classmethod
     def of_rule(cls, named) -> Inputs:
         """From the rule's named inputs (rules/tables.smk)."""
         fields = cls.__dataclass_fields__
         found = {name: getattr(named, name) for name in fields if hasattr(named, name)}
-        found["imports"] = list(found.get("imports") or [])
+        for name in ("imports", "others", "other_summaries"):
+            found[name] = list(found.get(name) or [])
         return cls(**found)
 
 
@@ -202,6 +207,12 @@ def build(
         if inputs.imports:  # database exports (config `imports:`), classified
             imported = read_jsonl(inputs.imports[0])
             imports = read_json(inputs.imports[1])["imports"]
+        for path in inputs.others:  # Europe PMC and citation chasing, shaped like exports
+            imported += read_jsonl(path)
+        other_databases, other_methods = other_source_summaries(
+            [read_json(path) for path in inputs.other_summaries]
+        )
+        imports = [*imports, *other_databases]
         matches, possible = match_essay_references(records, references, **essay_title_match)
         cited = {match["pmid"] for match in matches}
         notes = {
@@ -299,8 +310,9 @@ def build(
                 CsvView(name, columns(name, SCREENING_COLUMNS), mechanism_rows(rows, slug))
             )
         sources = sorted({s["source_label"] for s in searches} | {registry["source_label"]})
-        sources += [f"database export: {s['name']} (searched {s.get('searched') or '?'})"
-                    for s in imports]  # fmt: skip
+        sources += [f"{'database export: ' if s['files'] else ''}{s['name']} "
+                    f"(searched {s.get('searched') or '?'})" for s in imports]  # fmt: skip
+        sources += [f"{m['name']}: {m['query']}" for m in other_methods]
         layout = {
             **(workbook or {}),
             "run": run_time,
@@ -364,6 +376,8 @@ def build(
             torn=bool(torn),
             extra_lines=[
                 *_source_lines(imports, merged, carried),
+                *(f"- {m['name']}: {m['records']} records found from {m['seeds']} seeds "
+                  f"({m['query']})" for m in other_methods),  # fmt: skip
                 *(agreement_lines(agreed) if agreed else []),
                 *stopping,
             ],
@@ -384,6 +398,7 @@ def build(
         "possible_duplicates": len(merged.possible),
         "decisions_carried": len(carried),
         "imports": imports,
+        "other_methods": other_methods,
         "deduplication": {
             "records": merged.records,
             "by_source": merged.by_source,
@@ -558,13 +573,46 @@ def _seen_through(seen: dict[str, dict], works) -> dict[str, dict]:
     return out
 
 
+def other_source_summaries(summaries: list[dict]) -> tuple[list[dict], list[dict]]:
+    """Europe PMC as a database (an entry like a database export's, for PRISMA and PRISMA-S)
+    and citation chasing as another method (PRISMA 2020 "citation searching")."""
+    databases, methods = [], []
+    for summary in summaries:
+        if "found" in summary:  # results/citations/chased.json
+            methods.append(
+                {
+                    "name": "Citation searching",
+                    "records": len(summary["found"]),
+                    "seeds": len(summary["seeds"]),
+                    "searched": summary.get("run_date", ""),
+                    "query": f"{' and '.join(summary['directions'])} citations, depth "
+                    f"{summary['depth']}, of the essay's references and the highlighted records "
+                    f"({summary['source_label']})",
+                }
+            )
+        else:  # results/data/europepmc.json
+            searches = summary.get("searches") or []
+            databases.append(
+                {
+                    "name": summary["database"],
+                    "records": summary["records"],
+                    "files": [],
+                    "searched": searches[0]["run_date"] if searches else "",
+                    "query": "each keyword's PubMed query translated to Europe PMC syntax, "
+                    "preprints included (search_log.csv)",
+                }
+            )
+    return databases, methods
+
+
 def _source_lines(imports: list[dict], merged, carried: list[dict]) -> list[str]:
     """The run summary's lines on database exports and cross-source duplicates."""
     if not imports:
         return []
     lines = [
-        f"- database export {s['name']}: {s['records']} records (searched "
-        f"{s.get('searched') or 'date not given'}; {len(s['files'])} file(s))"
+        f"- {'database export ' if s['files'] else ''}{s['name']}: {s['records']} records "
+        f"(searched {s.get('searched') or 'date not given'}"
+        + (f"; {len(s['files'])} file(s))" if s["files"] else ")")
         for s in imports
     ]
     lines.append(
@@ -598,6 +646,7 @@ def write_outputs(result: dict, screening_json: str, manifest: str) -> None:
             "essay_matches": result["essay_match_rows"],
             "highlighted": result["highlighted_rows"],
             "imports": result.get("imports", []),
+            "other_methods": result.get("other_methods", []),
             "deduplication": result.get("deduplication", {}),
         },
     )
