@@ -312,7 +312,8 @@ def build(
         sources = sorted({s["source_label"] for s in searches} | {registry["source_label"]})
         sources += [f"{'database export: ' if s['files'] else ''}{s['name']} "
                     f"(searched {s.get('searched') or '?'})" for s in imports]  # fmt: skip
-        sources += [f"{m['name']}: {m['query']}" for m in other_methods]
+        sources += [f"{m['name']} (searched {m.get('searched') or '?'}; {m['records']} found)"
+                    for m in other_methods]  # fmt: skip
         layout = {
             **(workbook or {}),
             "run": run_time,
@@ -446,7 +447,8 @@ def _sheets(tables: list[CsvView], columns, layout: dict) -> list:
         ]
     summary = summary_rows(tables, layout.get("run", ""), layout.get("sources", []))
     summary += [{"table": line.removeprefix("- ")} for line in layout.get("stopping", [])]
-    sheets = [Sheet("Summary", SUMMARY_COLUMNS, summary, widths={"table": 45})]
+    # a long source or stopping line wraps: its row grows to show it (up to 4 lines)
+    sheets = [Sheet("Summary", SUMMARY_COLUMNS, summary, widths={"table": 45}, max_lines=4)]
     for name, table_name, links in specs:
         table = by_name[table_name]
         base = [c for c in table.columns if c in LIVESCREEN_COLUMNS]
