@@ -138,6 +138,7 @@ def search_documentation(
     config: dict,
     imports: list[dict] = (),
     deduplication: dict | None = None,
+    other_methods: list[dict] = (),
 ) -> str:
     """PRISMA-S items as an HTML fragment: each source and platform (each database export
     with its date, query as run and count), each query exactly as run with its translation,
@@ -154,15 +155,26 @@ def search_documentation(
     )
     query = "; ".join(f"{k} = {v}" for k, v in registry["query"].items())
     exports = "".join(
-        f"<li><b>{_e(s['name'])}</b>, searched by hand on "
-        f"{_e(s.get('searched') or 'a date not given')} and exported "
-        f"({_e(', '.join(f['file'] for f in s['files']))}): {s['records']} records; "
-        f"query as run: <code>{_e(s.get('query') or 'not given')}</code>.</li>"
+        (
+            f"<li><b>{_e(s['name'])}</b>, searched by hand on "
+            f"{_e(s.get('searched') or 'a date not given')} and exported "
+            f"({_e(', '.join(f['file'] for f in s['files']))}): {s['records']} records; "
+            if s["files"]
+            else f"<li><b>{_e(s['name'])}</b>, searched by livescreen on "
+            f"{_e(s.get('searched') or 'a date not given')}: {s['records']} records; "
+        )
+        + f"query as run: <code>{_e(s.get('query') or 'not given')}</code>.</li>"
         for s in imports
+    )
+    exports += "".join(
+        f"<li><b>{_e(m['name'])}</b> (other methods), on {_e(m.get('searched') or '?')}: "
+        f"{_e(m['query'])}; {m['seeds']} seeds, {m['records']} records found.</li>"
+        for m in other_methods
     )
     dedup = deduplication or {}
     across = (
-        f"<p>Records of all sources (PubMed and the database exports: {dedup.get('records', 0)} "
+        f"<p>Records of all sources (PubMed, Europe PMC, citation chasing and database exports: "
+        f"{dedup.get('records', 0)} "
         f"records) are clustered by identifiers (PMID, DOI, PMCID, NCT id), then by blocked "
         "fuzzy matching of title, authors, year, journal, volume and pages "
         f"(livescreen.dedup): {dedup.get('duplicates', 0)} duplicates merged into "
@@ -489,6 +501,7 @@ def write_pages(
         config,
         screening.get("imports") or [],
         screening.get("deduplication") or {},
+        screening.get("other_methods") or [],
     )
     write_html(outputs.search_documentation, page("Search", documentation))
     essay = screening["essay_matches"]
