@@ -67,7 +67,7 @@ def run_europepmc_search(
 ) -> dict:
     """One keyword's Europe PMC search: its PubMed query translated (`to_europepmc`) and run,
     every page; ``preprints: false`` adds ``NOT SRC:PPR`` (the snapshot holds none)."""
-    from livescreen.sources.query import to_europepmc
+    from livescreen.sources.europepmc_query import to_europepmc
 
     notes: list[str] = []
     if preprints or not hasattr(source, "search"):

@@ -22,7 +22,8 @@ from livescreen.sources.europepmc import (
     parse_result,
     translation_log,
 )
-from livescreen.sources.query import EUROPEPMC_NOTES, matches, parse_query, to_europepmc
+from livescreen.sources.europepmc_query import EUROPEPMC_NOTES, to_europepmc
+from livescreen.sources.query import matches, parse_query
 from livescreen.sources.snapshot import EuropePmcSnapshot
 from tests.support.europepmc_standin import (
     BAD_ID,

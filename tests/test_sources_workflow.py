@@ -14,7 +14,7 @@ import yaml
 from livescreen.dedup.essay import merge_search_hits
 from livescreen.files import read_json, read_jsonl
 from livescreen.search import full_query
-from livescreen.sources.query import to_europepmc
+from livescreen.sources.europepmc_query import to_europepmc
 from livescreen.sources.snapshot import article_xml
 from tests.support import loopback
 from tests.support.citation_standin import IciteStandIn

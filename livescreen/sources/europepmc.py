@@ -7,8 +7,8 @@ first page's ``hitCount`` announced has come (no request past the last page), th
 stops moving, or a page comes back empty. The records collected must be exactly
 ``hitCount``, each once, or the search fails (`IncompleteResults`): nothing partial is
 returned. `EuropePmcClient.search_pubmed` translates a PubMed query first
-(`livescreen.sources.query.to_europepmc`) and returns the translation and its notes for the
-search log.
+(`livescreen.sources.europepmc_query.to_europepmc`) and returns the translation and its
+notes for the search log.
 
 What the API documents and what clients report (Europe PMC RESTful web service reference
 6.x; the ``europepmc`` R package and other public clients): the answer is ``{"version",
@@ -43,9 +43,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from livescreen.errors import BadResponse, IncompleteResults, QueryError, RemoteError
+from livescreen.sources.europepmc_query import EuropePmcQuery, to_europepmc
 from livescreen.sources.eutils import is_pmid, shown_id
 from livescreen.sources.http import OverHttp, PoliteClient, excerpt_of, looks_like_html
-from livescreen.sources.query import EuropePmcQuery, to_europepmc
 
 DEFAULT_EUROPEPMC_URL = "https://www.ebi.ac.uk/europepmc/webservices/rest/"
 SEARCH_ENDPOINT = "search"

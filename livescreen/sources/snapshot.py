@@ -175,7 +175,7 @@ class EuropePmcSnapshot:
         return f"{self.snapshot.label}, answering for Europe PMC"
 
     def search_pubmed(self, pubmed_query: str, *, page_size: int | None = None) -> dict:
-        from livescreen.sources.query import to_europepmc
+        from livescreen.sources.europepmc_query import to_europepmc
 
         translation = to_europepmc(pubmed_query)
         self.requests_sent += 1
