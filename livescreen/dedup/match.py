@@ -468,6 +468,11 @@ def compare(a: Prepared, b: Prepared) -> Decision:
         f"issue {issue}, page {first_page}"
     )
 
+    # 0. two PubMed records (different PMIDs) are two records, whatever else they share: a
+    # DOI given to both (an erratum, a comment, an error) never merges them
+    if a.pmids and b.pmids and not a.pmids & b.pmids:
+        return _pmids_differ(title, authors, locator, years_apart, facts)
+
     # 1. related works of different kinds -- unless both are the same record at one place
     same_place = (
         locator
@@ -509,10 +514,6 @@ def compare(a: Prepared, b: Prepared) -> Decision:
         return Decision("duplicate", "identifier", shared, strength=9)
 
     # 3. conflicting identifiers
-    if a.pmids and b.pmids:
-        if title.level == "exact" and authors == "same" and locator and years_apart == 0:
-            return Decision("possible", "pmids-differ", f"different PMIDs; {facts}")
-        return Decision("distinct", "pmids-differ", "different PMIDs")
     if a.dois and b.dois:
         no_conflict = "conflict" not in {volume, first_page, issue} and (years_apart or 0) <= 1
         if titles_agree and authors_agree and no_conflict:
@@ -608,3 +609,10 @@ def compare(a: Prepared, b: Prepared) -> Decision:
         if journal != "different":
             return Decision("possible", "locator-only", facts)
     return Decision("distinct", "no-agreement", facts)
+
+
+def _pmids_differ(title, authors, locator, years_apart, facts) -> Decision:
+    """Two records with different PMIDs: a possible pair when all else agrees, else distinct."""
+    if title.level == "exact" and authors == "same" and locator and years_apart == 0:
+        return Decision("possible", "pmids-differ", f"different PMIDs; {facts}")
+    return Decision("distinct", "pmids-differ", "different PMIDs")

@@ -20,12 +20,17 @@ merged record (`dedup.merge`: the best metadata of the copies) over the classifi
 its best copy.
 
 **Stable ids.** A work with a PubMed record is screened under its PMID. A work only other
-sources found takes the first free id of: a PMID its copies carry, `doi:<doi>`, the
-smallest `import:<hash>` (source, normalised title and year: the same in a new export of
-the same search). `member_ids` lists every id the work's copies may have been screened
-under before (the ids of every copy, and `doi:` of every DOI), so a decision recorded
-under any of them follows the work (`livescreen.review.merges`); an id two works would
-share is left out of both (it is never used to move a decision to the wrong row).
+sources found takes the first free id of: a PMID its copies carry, `doi:<doi>`, the smallest
+`import:<hash>` (source, normalised title, year, first author, volume, pages: the same in a
+new export of the same search). `member_ids` lists every id the work's copies may have been
+screened under before (the ids of every copy, and `doi:` of every DOI), so a decision
+recorded under any of them follows the work (`livescreen.review.merges`); an id two works
+would share is left out of both (it is never used to move a decision to the wrong row).
+Given the last runs' works (`previous`, kept in `decisions/works.json`), a work keeps the id
+it was screened under even when a better one appears (a DOI in a new export), an id a row
+was screened under goes to no other work (another article exported with that DOI), and a
+row's id joins the member_ids of the one work its copies now belong to (a split), so its
+decision follows.
 
 **Never merged silently.** Borderline pairs (`possible`) and related works (preprint and
 article, erratum and article, `related`) stay separate rows; the first are listed for a
@@ -98,9 +103,13 @@ def cross_source(
     pubmed: Sequence[Mapping[str, Any]],
     mechanisms: Mapping[str, Sequence[str]],
     others: Sequence[Mapping[str, Any]] = (),
+    previous: Mapping[str, Sequence[str]] | None = None,
 ) -> Merged:
     """The works of this run (see the module doc): PubMed's works in input order, then the
-    works only other sources found, by id."""
+    works only other sources found, by id. `previous` is the last run's works (record_id ->
+    member_ids): a work keeps the id it was screened under, and a work whose copies were
+    another row's before (a split) lists that row's id, so its decision follows."""
+    previous = previous or {}
     by_source = {PUBMED: len(pubmed)} if pubmed else {}
     for record in others:
         by_source[record["source"]] = by_source.get(record["source"], 0) + 1
@@ -130,9 +139,16 @@ def cross_source(
             works.append(_with_copies(work, members, cluster))
         else:
             pending.append((_candidates(members, cluster.record), cluster))
-    for candidates, cluster in sorted(pending, key=lambda item: item[0][-1]):
+    # ids are handed out in an order that depends on the works, never on the exports' order
+    pending.sort(key=lambda item: (item[0][-1], _content_key(item[1].record)))
+    kept = _kept_ids(pending, previous, taken, by_id)
+    taken |= set(kept.values())
+    for index, (candidates, cluster) in enumerate(pending):
         members = [by_id[i] for i in cluster.record_ids]
-        record_id = next((c for c in candidates if c not in taken), None)
+        own = _aliases(members, cluster)
+        # an id a last-run row was screened under goes only to that row's work
+        free = [c for c in candidates if c not in taken and _owns(c, own, previous)]
+        record_id = kept.get(index) or (free[0] if free else None)
         if record_id is None:  # every id taken (a refused merge sharing a DOI): numbered
             n = 2
             while f"{candidates[-1]}-{n}" in taken:
@@ -145,7 +161,71 @@ def cross_source(
         work = Work(record_id=record_id, record=record, member_ids=[record_id])
         works.append(_with_copies(work, members, cluster))
     _unshared_aliases(works)
+    for work in works:  # nor may a last-run row's decision follow another work
+        own = set(work.member_ids)
+        work.member_ids = [
+            m for m in work.member_ids if m == work.record_id or _owns(m, own, previous)
+        ]
+    _follow_splits(works, previous)
     return Merged(works, _pairs(result, works), len(inputs), by_source)
+
+
+def _content_key(record: Mapping[str, Any]) -> str:
+    fields = ("title", "authors", "journal", "volume", "pages", "year", "dois", "pmids")
+    return repr([record.get(name) for name in fields])
+
+
+def _aliases(members: Sequence[Mapping[str, Any]], cluster) -> set[str]:
+    ids = {i for m in members for i in m.get("import_ids", [])}
+    ids |= {str(m["pmid"]) for m in members if m.get("pmid")}
+    return ids | {f"doi:{d}" for d in cluster.record.get("dois") or []}
+
+
+def _owns(row_id: str, own: set[str], previous: Mapping[str, Sequence[str]]) -> bool:
+    """Whether a work with ids `own` is the work last run's row `row_id` showed: the row's
+    other ids are among the work's (a row with no other id: its own id is). Ids no row was
+    screened under are anyone's."""
+    if row_id not in previous:
+        return True
+    others = set(previous[row_id]) - {row_id}
+    return bool(others & own) if others else row_id in own
+
+
+def _kept_ids(pending, previous, taken, by_id) -> dict[int, str]:
+    """pending work index -> the id it was screened under last run: a previous row's id
+    that is one of the work's candidates, when the row's other ids are the work's own and no
+    other work's (so a work arriving with the same DOI, or a twin, never takes it)."""
+    claims: dict[str, list[int]] = {}
+    for index, (candidates, cluster) in enumerate(pending):
+        own = _aliases([by_id[i] for i in cluster.record_ids], cluster)
+        for row_id in candidates:
+            if row_id in previous and row_id not in taken and _owns(row_id, own, previous):
+                claims.setdefault(row_id, []).append(index)
+    kept: dict[int, str] = {}
+    for row_id, indexes in claims.items():
+        if len(indexes) == 1 and indexes[0] not in kept:
+            kept[indexes[0]] = row_id
+    return kept
+
+
+def _follow_splits(works: list[Work], previous: Mapping[str, Sequence[str]]) -> None:
+    """A last-run row no work is now screened under, whose ids are now one work's (its other
+    copies left: an export removed): that row's id joins the work's member_ids, so its
+    decision follows (livescreen.review.merges). Rows whose ids are now several works'
+    follow none."""
+    current = {w.record_id for w in works}
+    owners: dict[str, set[int]] = {}
+    for index, work in enumerate(works):
+        for alias in work.member_ids:
+            owners.setdefault(alias, set()).add(index)
+    for row_id, ids in previous.items():
+        if row_id in current:
+            continue
+        claimants = set().union(*(owners.get(i, set()) for i in ids if i != row_id))
+        if len(claimants) == 1:
+            work = works[claimants.pop()]
+            if row_id not in work.member_ids:
+                work.member_ids.append(row_id)
 
 
 def _candidates(members: Sequence[Mapping[str, Any]], merged: Mapping[str, Any]) -> list[str]:

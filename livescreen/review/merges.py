@@ -25,7 +25,6 @@ decisions (dual screening) follow their merges separately.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Iterable, Mapping, Sequence
 
@@ -39,9 +38,6 @@ from livescreen.review.decisions import (
 
 MERGED_FROM = "merged from "
 
-
-def _time(entry: dict) -> dt.datetime:
-    return dt.datetime.fromisoformat(entry["timestamp"])
 
 
 def _states(record_id: str, current, conflicts, by_id) -> list[tuple[str, Decision]]:
@@ -96,6 +92,8 @@ def merge_entries(
 
     `members`: each row's record id -> every id of the work (its own included)."""
     entries: list[dict] = []
+    # the store's order, not its timestamps (to the second), says what came after a carry
+    position = {id(e): n for n, e in enumerate(history)}
     screeners = dict.fromkeys(e.get("screener", "") for e in history)
     for screener in screeners:
         by_id: dict[str, list[dict]] = {}
@@ -111,11 +109,11 @@ def merge_entries(
             for member in dict.fromkeys(ids):
                 if member == record_id or member not in by_id:
                     continue
-                last = max(_time(e) for e in by_id[member])
+                last = max(position[id(e)] for e in by_id[member])
                 carried = [
                     e for e in by_id.get(record_id, []) if e["source_file"] == MERGED_FROM + member
                 ]
-                if carried and _time(carried[-1]) >= last:
+                if carried and position[id(carried[-1])] > last:
                     continue
                 pending.append(member)
             if not pending:

@@ -76,6 +76,7 @@ from livescreen.review.views import (
     write_views,
 )
 
+WORKS_FILE = "works.json"  # record_id -> member_ids of every work that had more than its id
 KNOWN_ROWS_FILE = "known_rows.jsonl"  # every row last shown, for records no longer found
 PUBLICATION_LINKS = {"pubmed_url": "url", "doi": "doi"}
 REGISTRY_LINK = {"registry_url": "url"}
@@ -182,6 +183,9 @@ def build(
     run_time = now.isoformat().replace("+00:00", "Z")
     with store_lock(decisions):
         seen_before = read_seen(decisions / "seen.csv")
+        # the ids every work was screened under (beside the store: it outlives results/)
+        works_path = decisions / WORKS_FILE
+        works_before = read_json(works_path) if works_path.exists() else {}
         harvested = harvest(screening, decisions, now, set(seen_before))
         stale = [
             f"{MECHANISM_FOLDER}/{path.name}"
@@ -222,7 +226,7 @@ def build(
         }
         # one work per cluster of PubMed's and the exports' records (livescreen.dedup.works);
         # the works of records the essay cites leave screening with their copies
-        merged = cross_source(records, mechanisms, imported)
+        merged = cross_source(records, mechanisms, imported, previous=works_before)
         works = [w for w in merged.works if w.pmid not in cited]
         to_screen = [_work_record(w) for w in works]
         members = {w.record_id: w.member_ids for w in works}
@@ -385,6 +389,8 @@ def build(
             imports=imports,
         )
         write_seen(decisions / "seen.csv", seen)
+        # a work seen once keeps its id for good, and no other work may take it
+        write_json(works_path, {**works_before, **_work_ids(merged.works)})
     return {
         "run": run_time,
         "run_folder": str(run_folder),
@@ -545,6 +551,15 @@ def summary_rows(tables: list[CsvView], run: str, sources: list[str] = ()) -> li
             }
         )
     return rows
+
+
+def _work_ids(works) -> dict[str, list[str]]:
+    """The works whose id is not simply their PMID (livescreen.dedup.works `previous`)."""
+    return {
+        w.record_id: list(w.member_ids)
+        for w in works
+        if not (w.record_id.isdigit() and w.member_ids == [w.record_id])
+    }
 
 
 def _work_record(work) -> dict:

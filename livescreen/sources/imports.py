@@ -53,6 +53,7 @@ from livescreen.normalise import (
     author_parts,
     collapse_whitespace,
     extract_doi,
+    first_author_key,
     nct_ids_in,
     normalise_pmcid,
     normalise_title,
@@ -282,8 +283,10 @@ def configured_files(
 
 def import_ids(record: Mapping[str, Any]) -> list[str]:
     """The ids an imported record may be screened under, best first: its PMID, `doi:<doi>`,
-    and `import:<hash>` of its source, normalised title and year — so the same record in a
-    new export of the same search keeps its id (see livescreen.dedup.works)."""
+    and `import:<hash>` of its source, normalised title, year, first author, volume and
+    pages — so the same record in a new export of the same search keeps its id (see
+    livescreen.dedup.works), and two different records with one title and year do not
+    share it."""
     ids = []
     if record.get("pmid"):
         ids.append(str(record["pmid"]))
@@ -291,6 +294,7 @@ def import_ids(record: Mapping[str, Any]) -> list[str]:
         ids.append(f"doi:{record['doi']}")
     key = f"{record.get('source', '')}|{normalise_title(record.get('title') or '')}|"
     key += str(record.get("year") or "")
+    key += f"|{first_author_key(record)}|{record.get('volume') or ''}|{record.get('pages') or ''}"
     ids.append("import:" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:16])
     return ids
 
