@@ -15,34 +15,46 @@ deduplication merges it with PubMed's record by PMID) so its ``found_by`` reache
   with the translation and its notes for the search log (PRISMA-S).
 * `merge_europepmc`: the keyword searches' records, one per Europe PMC id (``SOURCE:id``),
   with the keywords that found it.
-* `citation_seeds`, `run_chase`: the essay's resolved references and the highlighted
-  records, chased one level (configurable) through iCite or ELink.
+* `citation_seeds`, `run_chase`: the essay's resolved references, the highlighted records
+  and the PMIDs linked to highlighted registrations, chased one level (configurable) through
+  iCite or ELink.
 * `fetch_chased`: the PMIDs the chase found, fetched into the record store through the
   PubMed source (only those not stored, in efetch batches; stored ones PubMed modified
-  since, again) and parsed.
+  since, again) and parsed. Those not stored are first checked to be in PubMed
+  (`in_pubmed`): iCite and ELink may list records PubMed no longer serves (deleted or
+  withdrawn), which the efetch check would rightly refuse; they are dropped and named.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from livescreen.dedup.essay import merge_search_hits
+from livescreen.errors import LivescreenError, RemoteError
 from livescreen.fetch import (
     RecordStore,
+    discard_unusable,
     ensure_complete,
     fetch_missing,
     refetch_changed,
     unreadable_store,
 )
 from livescreen.files import write_json, write_jsonl
+from livescreen.sources.eutils import CHANGE_CHECK_CHUNK, is_pmid, shown_id
 from livescreen.sources.imports import import_ids
+
+log = logging.getLogger("livescreen.other_sources")
 
 EUROPEPMC = "Europe PMC"
 CITATIONS = "citation chasing"
 NO_PREPRINTS = "NOT SRC:PPR"
+# PMIDs per existence check: one esearch, as many as a change check asks about (the same
+# `N[uid] OR ...` term in a POST body; every PMID found fits one answer).
+EXISTENCE_CHECK_CHUNK = CHANGE_CHECK_CHUNK
 
 
 def open_europepmc(settings: Mapping, workdir: str | Path = "."):
@@ -160,10 +172,15 @@ def write_europepmc(
 
 
 def citation_seeds(
-    references: Iterable[Mapping], classified: Iterable[Mapping], which: Sequence[str]
+    references: Iterable[Mapping],
+    classified: Iterable[Mapping],
+    which: Sequence[str],
+    registrations: Iterable[Mapping] = (),
 ) -> dict[str, list[str]]:
-    """{seed PMID: why it is a seed}: the essay's references resolved to a PMID (``essay``)
-    and the highlighted records (``highlighted``), in that order, each PMID once."""
+    """{seed PMID: why it is a seed}: the essay's references resolved to a PMID (``essay``),
+    then (``highlighted``) the highlighted records and the PMIDs linked to highlighted
+    registrations (``linked to highlighted registration NCT…``), in that order, each PMID
+    once with every reason it is one."""
     seeds: dict[str, list[str]] = {}
     if "essay" in which:
         for ref in references:
@@ -175,6 +192,14 @@ def citation_seeds(
         for record in classified:
             if record.get("highlight") and record.get("pmid"):
                 seeds.setdefault(str(record["pmid"]), []).append("highlighted")
+        for registration in registrations:
+            if not registration.get("highlight"):
+                continue
+            why = f"linked to highlighted registration {registration.get('nct_id') or '?'}"
+            for pmid in registration.get("linked_pmids") or []:
+                # checked where they arrived (the registry step); a stray value is no seed
+                if is_pmid(str(pmid)) and why not in seeds.get(str(pmid), []):
+                    seeds.setdefault(str(pmid), []).append(why)
     return seeds
 
 
@@ -208,6 +233,49 @@ def run_chase(
     }
 
 
+def in_pubmed(source, pmids: Sequence[str]) -> tuple[list[str], int]:
+    """(the `pmids` PubMed holds, in order; requests sent): one esearch per
+    `EXISTENCE_CHECK_CHUNK` PMIDs for ``N[uid] OR ...`` (no date limit), as the fetch step's
+    change check asks (`EutilsClient.modified_among`); none for no PMIDs. The answer must
+    list only PMIDs asked about, and as many as it counts, or the job fails naming the
+    chunk: an answer for another request could otherwise drop records PubMed holds.
+
+    The offline snapshot cannot search ``[uid]`` (its query evaluator knows no such field):
+    it answers from its bundled records, one request per chunk as an esearch would be."""
+    wanted = list(dict.fromkeys(pmids))
+    chunks = [
+        wanted[i : i + EXISTENCE_CHECK_CHUNK] for i in range(0, len(wanted), EXISTENCE_CHECK_CHUNK)
+    ]
+    held: set[str] = set()
+    for chunk in chunks:
+        held.update(_held_among(source, chunk))
+    return [pmid for pmid in wanted if pmid in held], len(chunks)
+
+
+def _held_among(source, chunk: list[str]) -> list[str]:
+    from livescreen.sources.snapshot import Snapshot
+
+    if isinstance(source, Snapshot):
+        source.requests_sent += 1
+        return [pmid for pmid in chunk if pmid in source.articles]
+    what = f"existence check of {len(chunk)} chased PMID(s) ({chunk[0]} ... {chunk[-1]})"
+    term = " OR ".join(f"{pmid}[uid]" for pmid in chunk)
+    try:
+        result = source.esearch(term, retmax=len(chunk))
+    except LivescreenError as exc:
+        raise RemoteError(f"{what}: {exc}") from None
+    asked = set(chunk)
+    foreign = [pmid for pmid in dict.fromkeys(result.ids) if pmid not in asked]
+    if foreign:
+        shown = ", ".join(shown_id(pmid) for pmid in foreign[:10])
+        raise RemoteError(f"{what}: esearch returned PMID(s) not asked about: {shown}")
+    if result.count != len(result.ids):
+        raise RemoteError(
+            f"{what}: esearch counted {result.count} records but listed {len(result.ids)}"
+        )
+    return result.ids
+
+
 def fetch_chased(
     source,
     store: RecordStore,
@@ -218,14 +286,45 @@ def fetch_chased(
 ) -> dict:
     """The PMIDs the chase found, fetched through the PubMed source into the store (those
     not stored yet, in efetch batches; stored ones PubMed modified since they were last
-    known current, again), parsed into ``records_path``; returns the fetch's counts."""
+    known current, again), parsed into ``records_path``; returns the fetch's counts.
+
+    Those not stored are first checked to be in PubMed (`in_pubmed`: one esearch per 5,000,
+    none when every one is stored): iCite and ELink may list a record PubMed deleted or
+    withdrew, whose efetch answer would lack it and be refused whole. Such PMIDs are left
+    out (``not_in_pubmed`` in the counts, and a warning in the log); the efetch check
+    itself is unchanged, so a record PubMed lists but does not serve still fails the job."""
     from livescreen.parse.pubmed_xml import PubmedXmlError, iter_articles
 
     found_by = {entry["pmid"]: entry["found_by"] for entry in chased["found"]}
-    pmids = list(found_by)
-    stats = fetch_missing(source, store, pmids, batch_size)
+    chased_pmids = list(found_by)
+    # records the parse step could not read are discarded first (as `fetch_missing` does),
+    # so they are asked about and fetched again like any record not stored
+    unusable = discard_unusable(store, chased_pmids)
+    stored = store.stored(chased_pmids)
+    new = [pmid for pmid in chased_pmids if pmid not in stored]
+    held, checks = in_pubmed(source, new)
+    absent = set(new) - set(held)
+    not_in_pubmed = [pmid for pmid in new if pmid in absent]
+    if not_in_pubmed:
+        shown = ", ".join(not_in_pubmed[:20])
+        more = f" and {len(not_in_pubmed) - 20} more" if len(not_in_pubmed) > 20 else ""
+        log.warning(
+            "citation chasing: %d chased PMID(s) are not in PubMed (deleted or withdrawn) "
+            "and are left out: %s%s",
+            len(not_in_pubmed),
+            shown,
+            more,
+        )
+    pmids = [pmid for pmid in chased_pmids if pmid not in absent]
+    stats = {
+        "chased": len(chased_pmids),
+        "existence_check_requests": checks,
+        "not_in_pubmed": not_in_pubmed,
+    }
+    stats |= fetch_missing(source, store, pmids, batch_size)
+    stats["unusable_refetched"] = list(unusable)
     stats |= refetch_changed(source, store, pmids, batch_size)
-    in_pubmed = merge_search_hits(pubmed_searches)
+    in_pubmed_searches = merge_search_hits(pubmed_searches)
     records: list[dict[str, Any]] = []
     if pmids:
         try:
@@ -237,7 +336,7 @@ def fetch_chased(
     for record in records:
         pmid = str(record["pmid"])
         entry = _as_other_source(record, CITATIONS, f"citation:{pmid}", found_by[pmid])
-        entry["in_pubmed_searches"] = pmid in in_pubmed
+        entry["in_pubmed_searches"] = pmid in in_pubmed_searches
         out.append(entry)
     write_jsonl(records_path, out)
     stats["in_pubmed_searches"] = sum(1 for r in out if r["in_pubmed_searches"])

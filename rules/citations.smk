@@ -1,12 +1,15 @@
 # Citation chasing (config `citations:`, README "Europe PMC and citation chasing"): forward
-# and backward from the essay's resolved references and the highlighted records, one level
-# by default; the records found fetched through PubMed's fetch machinery and classified.
+# and backward from the essay's resolved references, the highlighted records and the PMIDs
+# linked to highlighted registrations, one level by default; the records found (those PubMed
+# holds) fetched through PubMed's fetch machinery and classified.
 
 
 rule citations:
     input:
         references="results/references/essay_references.json",
         classified="results/data/classified.jsonl",
+        # highlighted registrations: the PMIDs linked to them are seeds too
+        registrations="results/data/registrations.jsonl",
     output:
         "results/citations/chased.json",
     log:

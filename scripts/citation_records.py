@@ -1,5 +1,6 @@
 """Snakemake rule `citation_records`: the PMIDs citation chasing found, fetched through the
-PubMed source into the record store (only those not stored) and parsed
+PubMed source into the record store (only those not stored, once PubMed says it holds them:
+the others are left out and listed as `not_in_pubmed` in fetched.json) and parsed
 -> results/data/citation_records.jsonl (livescreen/other_sources.py)."""
 
 from livescreen.fetch import RecordStore

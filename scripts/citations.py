@@ -1,5 +1,6 @@
-"""Snakemake rule `citations`: citations chased from the essay's resolved references and the
-highlighted records -> results/citations/chased.json (livescreen/other_sources.py)."""
+"""Snakemake rule `citations`: citations chased from the essay's resolved references, the
+highlighted records and the PMIDs linked to highlighted registrations
+-> results/citations/chased.json (livescreen/other_sources.py)."""
 
 from livescreen.files import read_json, read_jsonl, write_json
 from livescreen.logs import logged
@@ -11,7 +12,8 @@ block = settings["citations"]
 with logged(snakemake.log[0]) as log:
     references = read_json(snakemake.input.references)
     classified = read_jsonl(snakemake.input.classified)
-    seeds = citation_seeds(references, classified, block["seeds"])
+    registrations = read_jsonl(snakemake.input.registrations)
+    seeds = citation_seeds(references, classified, block["seeds"], registrations)
     source = open_citations(settings)
     chased = run_chase(source, seeds, depth=block["depth"], directions=block["directions"])
     log.info(

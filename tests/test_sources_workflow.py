@@ -282,7 +282,9 @@ def test_live_run_searches_europepmc_and_chases_citations_with_minimum_requests(
     # the two new PMIDs fetched in one efetch batch; the one PubMed's searches found is stored
     fetched = read_json(results / "citations" / "fetched.json")
     assert (fetched["fetched"], fetched["already_stored"], fetched["efetch_requests"]) == (2, 1, 1)
-    assert fetched["requests"] == 1 and fetched["change_check_requests"] == 0
+    # one esearch asks which of the 2 unstored PMIDs PubMed holds, then the one efetch
+    assert fetched["requests"] == 2 and fetched["change_check_requests"] == 0
+    assert fetched["existence_check_requests"] == 1 and fetched["not_in_pubmed"] == []
     new_batches = [r for r in standin.recorded("efetch") if NEW_CITING in r.params.get("id", "")]
     assert len(new_batches) == 1
     assert set(new_batches[0].params["id"].split(",")) == {NEW_CITING, NEW_CITING_ESSAY}
