@@ -75,6 +75,14 @@ def copy_project(target: Path, ctgov_url: str) -> Path:
     text, replaced = re.subn(r"ctgov_base_url: \S+", f"ctgov_base_url: {ctgov_url}", text)
     if replaced != 1:
         raise SystemExit("config.yaml: registry.ctgov_base_url not found")
+    # E-utilities and the registry only (section 1 of docs/benchmarks.md): Europe PMC and
+    # citation chasing, on by default, would reach the real services; bench_update_runs.py
+    # measures them against their stand-ins
+    for block in ("europepmc", "citations"):
+        text, replaced = re.subn(rf"^{block}:\n  enabled: true", f"{block}:\n  enabled: false",
+                                 text, flags=re.M)  # fmt: skip
+        if replaced != 1:
+            raise SystemExit(f"config.yaml: {block}.enabled not found")
     config.write_text(text, encoding="utf-8")
     return target
 
