@@ -108,16 +108,12 @@ class _CitationServer(loopback.LoopbackServer[RecordedRequest]):
         record = RecordedRequest(
             handler.arrival, method, handler.path, pairs, dict(handler.headers.items()), body
         )
-        with self._lock:
-            record.fault = self._take_fault("*")
-            recent = sum(1 for r in self.requests if record.time - r.time < 1.0)
-            self.requests.append(record)
-        limit = self.max_per_second
-        self._serve(
+        self._admit(
             handler,
             record,
             lambda fault: self._reply(url.path, method, record, fault),
-            over_limit=limit is not None and recent >= limit,
+            fault_queue="*",
+            max_per_second=self.max_per_second,
         )
 
     def _reply(self, path, method, record, fault) -> loopback.Reply:

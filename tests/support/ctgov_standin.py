@@ -195,17 +195,12 @@ class CtgovStandIn(loopback.LoopbackServer[RecordedRequest]):
             params=params,
             headers=dict(handler.headers.items()),
         )
-        with self._lock:
-            if is_search:
-                record.fault = self._take_fault(_QUEUE)
-            recent = sum(1 for r in self.requests if record.time - r.time < 1.0)
-            self.requests.append(record)
-        limit = self.max_per_second
-        self._serve(
+        self._admit(
             handler,
             record,
             lambda served: self._answer(url.path, method, params, served),
-            over_limit=is_search and limit is not None and recent >= limit,
+            fault_queue=_QUEUE if is_search else None,
+            max_per_second=self.max_per_second if is_search else None,
         )
 
     def _answer(

@@ -143,17 +143,12 @@ class EuropePmcStandIn(loopback.LoopbackServer[RecordedRequest]):
         record = RecordedRequest(
             handler.arrival, method, handler.path, params, dict(handler.headers.items()), body
         )
-        with self._lock:
-            if is_search:
-                record.fault = self._take_fault(_QUEUE)
-            recent = sum(1 for r in self.requests if record.time - r.time < 1.0)
-            self.requests.append(record)
-        limit = self.max_per_second
-        self._serve(
+        self._admit(
             handler,
             record,
             lambda fault: self._answer(url.path, method, params, fault),
-            over_limit=is_search and limit is not None and recent >= limit,
+            fault_queue=_QUEUE if is_search else None,
+            max_per_second=self.max_per_second if is_search else None,
         )
 
     def _answer(self, path: str, method: str, params: dict, fault: str | None) -> loopback.Reply:

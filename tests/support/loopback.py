@@ -294,6 +294,25 @@ class LoopbackServer(Generic[R]):
         """Parse, record and answer one request (a subclass's job)."""
         raise NotImplementedError
 
+    def _admit(
+        self,
+        handler: Handler,
+        record: R,
+        answer: Callable[[str | None], Reply],
+        *,
+        fault_queue: str | None,
+        max_per_second: int | None,
+    ) -> None:
+        """Record a request (its fault taken from ``fault_queue``, when given), then serve it;
+        past ``max_per_second`` requests in the last second it is answered as rate-limited."""
+        with self._lock:
+            if fault_queue is not None:
+                record.fault = self._take_fault(fault_queue)
+            recent = sum(1 for r in self.requests if record.time - r.time < 1.0)
+            self.requests.append(record)
+        over = max_per_second is not None and recent >= max_per_second
+        self._serve(handler, record, answer, over_limit=over)
+
     def _serve(
         self,
         handler: Handler,
