@@ -174,8 +174,10 @@ def test_live_path_counts_requests_keeps_the_rate_and_matches_snapshot(
     assert len(standin.recorded("ecitmatch")) == 1  # all journal references in one request
     assert standin.max_requests_in_window(1.0) <= 3
 
+    # the same sources as the live run (.test/config/stand-ins.yaml: no Europe PMC, no
+    # citation chasing), so found_by and the ids agree
     offline = copy_project(tmp_path_factory.mktemp("offline"))
-    snakemake(offline, *SNAPSHOT)
+    snakemake(offline, *SNAPSHOT, ".test/config/pubmed-only.yaml")
     assert without_source(table(workdir)) == without_source(table(offline))
 
     standin.reset()
