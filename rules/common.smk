@@ -110,6 +110,14 @@ def imported_records(wildcards=None):
     return ["results/data/imported_classified.jsonl", "results/data/imports.json"]
 
 
+def second_opinion(wildcards=None):
+    """The second matcher's duplicate pairs (config `deduplicate.second_matcher`), for the
+    screening step; none with `none`, so the default workflow has no such step."""
+    if config["deduplicate"]["second_matcher"] == "none":
+        return []
+    return ["results/data/second_matcher_pairs.json"]
+
+
 def europepmc_results(wildcards=None):
     if not config["europepmc"]["enabled"]:
         return []

@@ -10,6 +10,8 @@ rule screening_tables:
         # Europe PMC and citation chasing, classified, and what each searched (none when off)
         others=other_source_records,
         other_summaries=other_source_summaries,
+        # bib-dedupe's duplicate pairs (none unless `deduplicate.second_matcher` names it)
+        second_opinion=second_opinion,
     output:
         # The tables themselves are not declared: Snakemake deletes a job's outputs before
         # it runs, and with them the decisions reviewers typed into the tables.
@@ -30,6 +32,7 @@ rule screening_tables:
         reviewers=config["reviewers"],
         order=config["order"],
         stopping=config["stopping"],
+        second_matcher=config["deduplicate"]["second_matcher"],
         # the decision store's fingerprint: the tables are rebuilt whenever it changed
         decisions_state=DECISIONS_STATE,
     script:

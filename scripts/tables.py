@@ -21,6 +21,7 @@ with logged(snakemake.log[0]) as log:
         reviewers=list(params.reviewers),
         order=params.order,
         stopping_rule=dict(params.stopping),
+        second_matcher=params.second_matcher,
         log=log,
     )
     write_outputs(result, output.screening, output.manifest)

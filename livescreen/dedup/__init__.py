@@ -17,6 +17,9 @@ The steps are modules, in order (as bib-dedupe's are):
   to differ into one cluster is refused and becomes a possible pair;
 * `merge` — the best metadata of each cluster and the union of its identifiers.
 
+`second_matcher` adds, when configured, bib-dedupe's duplicate calls that livescreen's rules
+do not forbid (`deduplicate(..., second_opinion=pairs)`).
+
 `benchmark` measures it on bib-dedupe's labelled sets (`livescreen dedup-benchmark`).
 
 **Input.** Any sequence of mappings with livescreen's record fields — `title`, `authors` (a
@@ -36,7 +39,7 @@ the records and their order: the same input gives the same clusters, pairs and r
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +48,8 @@ from livescreen.dedup.cluster import build_clusters
 from livescreen.dedup.fields import Prepared, prepare
 from livescreen.dedup.match import Decision, compare
 from livescreen.dedup.merge import merge_records
+from livescreen.dedup.second_matcher import BIB_DEDUPE
+from livescreen.dedup.second_matcher import decide as second_decision
 from livescreen.errors import LivescreenError
 
 __all__ = [
@@ -142,8 +147,12 @@ def deduplicate(
     *,
     id_field: str = "record_id",
     max_block: int = MAX_BLOCK,
+    second_opinion: Iterable[tuple[str, str]] = (),
+    second_matcher: str = BIB_DEDUPE,
 ) -> Result:
-    """Cluster the records that are the same work (see the module doc)."""
+    """Cluster the records that are the same work (see the module doc). `second_opinion`:
+    pairs of record ids another matcher (`second_matcher`) calls duplicates, merged unless
+    livescreen's rules forbid it (`livescreen.dedup.second_matcher`)."""
     records = list(records)
     ids = _record_ids(records, id_field)
     prepared: list[Prepared] = [prepare(r, i, ids[i]) for i, r in enumerate(records)]
@@ -151,6 +160,16 @@ def deduplicate(
     decisions: dict[tuple[int, int], Decision] = {}
     for i, j in pairs:  # distinct pairs are not kept (a cluster join recomputes what it needs)
         found = compare(prepared[i], prepared[j])
+        if found.decision != "distinct":
+            decisions[(i, j)] = found
+    position = {record_id: n for n, record_id in enumerate(ids)}
+    for pair in second_opinion:
+        unknown = [record_id for record_id in pair if record_id not in position]
+        if unknown:
+            raise LivescreenError(f"{second_matcher} named a record not given: {unknown[0]!r}")
+        i, j = sorted(position[record_id] for record_id in pair)
+        own = decisions.get((i, j)) or compare(prepared[i], prepared[j])
+        found = second_decision(prepared[i], prepared[j], own, second_matcher)
         if found.decision != "distinct":
             decisions[(i, j)] = found
     groups, refused = build_clusters(prepared, decisions, compare)
@@ -192,6 +211,7 @@ def deduplicate(
         "kept_decisions": len(decisions),
         "skipped_blocks": len(skipped),
         "refused_joins": len(refused),
+        "second_opinion_pairs": sum(1 for d in decisions.values() if d.rule == "second-matcher"),
     }
     return Result(
         clusters=clusters,

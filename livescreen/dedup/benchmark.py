@@ -21,7 +21,9 @@ bib-dedupe's `compare` are printed beside them (`pair_fp`: pairs put together th
 duplicates — a false merge of a record into a cluster of five is four false pairs; `pair_fn`:
 labelled pairs left apart). ``possible`` pairs are never merged, so they count as not merged.
 
-`--tool bib-dedupe` needs `pip install bib-dedupe` (benchmark-only; not a dependency). Times
+`--tool all` adds a third row per set, `livescreen+bib-dedupe`: the pipeline's deduplicator with
+bib-dedupe as its second matcher (`livescreen.dedup.second_matcher`). `--tool bib-dedupe` and
+`all` need `pip install "livescreen[bib-dedupe]"` (an optional dependency). Times
 are wall-clock seconds of each tool's own steps on this machine (bib-dedupe: prep, block,
 match, cluster, with its default worker processes; livescreen: reading the rows into
 records and `deduplicate`), measured one after the other in the same run.
@@ -41,11 +43,14 @@ from typing import Any
 
 from livescreen.dedup import deduplicate
 from livescreen.dedup.fields import split_author_list
+from livescreen.dedup.second_matcher import as_bib_dedupe_rows, bib_dedupe_pairs
 from livescreen.errors import LivescreenError
 
 RECORDS_FILE = "records_pre_merged.csv"
 LABELS_FILE = "merged_record_ids.csv"
 TOOLS = ("bib-dedupe", "livescreen")
+COMBINED = "livescreen+bib-dedupe"  # livescreen with bib-dedupe as its second matcher
+ALL_TOOLS = ("bib-dedupe", COMBINED, "livescreen")
 COUNTS = ("TP", "FP", "FN", "TN", "pair_TP", "pair_FP", "pair_FN", "possible", "related")
 
 
@@ -156,9 +161,17 @@ def rates(counts: dict[str, int]) -> dict[str, float]:
 # -- the tools --------------------------------------------------------------------------------
 
 
-def run_livescreen(rows: list[dict[str, str]]) -> tuple[list[list[str]], dict[str, Any]]:
+def run_livescreen(
+    rows: list[dict[str, str]], second_matcher: bool = False
+) -> tuple[list[list[str]], dict[str, Any]]:
+    """livescreen's deduplicator on the rows; with `second_matcher`, as the pipeline runs it
+    with `deduplicate: {second_matcher: bib-dedupe}` (the records converted back to
+    bib-dedupe's columns, its duplicate calls checked by livescreen's rules)."""
     records = [row_to_record(row) for row in rows]
-    result = deduplicate(records)
+    pairs = ()
+    if second_matcher:
+        pairs = bib_dedupe_pairs(as_bib_dedupe_rows(records), cpu=-1)
+    result = deduplicate(records, second_opinion=pairs)
     clusters = [list(c.record_ids) for c in result.duplicates]
     return clusters, {"possible": len(result.possible), "related": len(result.related),
                       "result": result}  # fmt: skip
@@ -192,8 +205,8 @@ def benchmark_dataset(folder: str | Path, tools: Sequence[str]) -> list[dict[str
     out = []
     for tool in tools:
         started = time.perf_counter()
-        if tool == "livescreen":
-            predicted, extra = run_livescreen(rows)
+        if tool in {"livescreen", COMBINED}:
+            predicted, extra = run_livescreen(rows, second_matcher=tool == COMBINED)
         else:
             predicted, extra = run_bib_dedupe(folder)
         seconds = time.perf_counter() - started
@@ -219,7 +232,7 @@ def overall(results: Sequence[dict[str, Any]], tool: str) -> dict[str, Any]:
 
 # The table's columns: (heading, key, width and alignment, number format).
 TABLE = [
-    ("dataset", "dataset", "<20", ""), ("tool", "tool", "<11", ""),
+    ("dataset", "dataset", "<20", ""), ("tool", "tool", "<21", ""),
     ("records", "records", ">7", ""), ("TP", "TP", ">5", ""), ("FP", "FP", ">3", ""),
     ("FN", "FN", ">4", ""), ("TN", "TN", ">6", ""),
     ("sensitivity", "sensitivity", ">11", ".4f"), ("specificity", "specificity", ">11", ".4f"),
@@ -271,13 +284,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="DIR",
         help="folders with records_pre_merged.csv and merged_record_ids.csv",
     )
-    parser.add_argument("--tool", choices=("livescreen", "bib-dedupe", "both"), default="both")
+    parser.add_argument(
+        "--tool",
+        choices=("livescreen", "bib-dedupe", COMBINED, "both", "all"),
+        default="both",
+        help=f"both: bib-dedupe and livescreen; all: also {COMBINED} (livescreen with "
+        "bib-dedupe as its second matcher, `deduplicate: {second_matcher: bib-dedupe}`)",
+    )
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     parser.add_argument(
         "--cases", metavar="DIR", help="write each tool's false merges and missed pairs as CSV"
     )
     args = parser.parse_args(argv)
-    tools = TOOLS if args.tool == "both" else (args.tool,)
+    tools = {"both": TOOLS, "all": ALL_TOOLS}.get(args.tool, (args.tool,))
     results: list[dict[str, Any]] = []
     try:
         print(HEADER, flush=True)

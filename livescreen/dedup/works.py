@@ -99,16 +99,31 @@ def _pubmed_work(record: Mapping[str, Any], mechanisms: Sequence[str]) -> Work:
     )
 
 
+def dedup_inputs(
+    pubmed: Sequence[Mapping[str, Any]], others: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """The records `cross_source` deduplicates, each with its `record_id` (`pubmed:<pmid>`
+    for PubMed's) and `source`; none when no other source has records (nothing to compare:
+    PubMed gives every record one PMID). A second matcher sees exactly these."""
+    if not others:
+        return []
+    inputs = [{**r, "record_id": f"pubmed:{r['pmid']}", "source": PUBMED} for r in pubmed]
+    return inputs + [dict(r) for r in others]
+
+
 def cross_source(
     pubmed: Sequence[Mapping[str, Any]],
     mechanisms: Mapping[str, Sequence[str]],
     others: Sequence[Mapping[str, Any]] = (),
     previous: Mapping[str, Sequence[str]] | None = None,
+    second_opinion: Sequence[tuple[str, str]] = (),
 ) -> Merged:
     """The works of this run (see the module doc): PubMed's works in input order, then the
     works only other sources found, by id. `previous` is the last run's works (record_id ->
     member_ids): a work keeps the id it was screened under, and a work whose copies were
-    another row's before (a split) lists that row's id, so its decision follows."""
+    another row's before (a split) lists that row's id, so its decision follows.
+    `second_opinion`: the duplicate pairs of a second matcher over `dedup_inputs`
+    (`livescreen.dedup.second_matcher`)."""
     previous = previous or {}
     by_source = {PUBMED: len(pubmed)} if pubmed else {}
     for record in others:
@@ -117,11 +132,10 @@ def cross_source(
         works = [_pubmed_work(r, mechanisms.get(str(r["pmid"]), [])) for r in pubmed]
         return Merged(works, [], len(pubmed), by_source)
 
-    inputs = [{**r, "record_id": f"pubmed:{r['pmid']}", "source": PUBMED} for r in pubmed]
-    inputs += [dict(r) for r in others]
+    inputs = dedup_inputs(pubmed, others)
     by_id = {r["record_id"]: r for r in inputs}
     original = {f"pubmed:{r['pmid']}": r for r in pubmed}
-    result = deduplicate(inputs)
+    result = deduplicate(inputs, second_opinion=second_opinion)
 
     works: list[Work] = []
     taken: set[str] = set()

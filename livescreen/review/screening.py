@@ -30,7 +30,9 @@ from livescreen.columns import (
     SCREENING_COLUMNS,
 )
 from livescreen.dedup.essay import match_essay_references, merge_search_hits, trial_links
+from livescreen.dedup.second_matcher import read_second_opinion
 from livescreen.dedup.works import cross_source
+from livescreen.errors import LivescreenError
 from livescreen.fetch import RecordStore
 from livescreen.files import iter_jsonl, read_json, read_jsonl, write_csv, write_json, write_jsonl
 from livescreen.review.decisions import (
@@ -95,13 +97,15 @@ class Inputs:
     # (results/data/europepmc.json, results/citations/chased.json); none when switched off
     others: list[str] = ()
     other_summaries: list[str] = ()
+    # the second matcher's duplicate pairs (results/data/second_matcher_pairs.json), or none
+    second_opinion: list[str] = ()
 
     @classmethod
     def of_rule(cls, named) -> Inputs:
         """From the rule's named inputs (rules/tables.smk)."""
         fields = cls.__dataclass_fields__
         found = {name: getattr(named, name) for name in fields if hasattr(named, name)}
-        for name in ("imports", "others", "other_summaries"):
+        for name in ("imports", "others", "other_summaries", "second_opinion"):
             found[name] = list(found.get(name) or [])
         return cls(**found)
 
@@ -174,6 +178,7 @@ def build(
     reviewers: list[str] = (),
     order: str = "priority",
     stopping_rule: dict | None = None,
+    second_matcher: str = "none",
     now: dt.datetime | None = None,
     log=None,
 ) -> dict:
@@ -226,7 +231,17 @@ def build(
         }
         # one work per cluster of PubMed's and the exports' records (livescreen.dedup.works);
         # the works of records the essay cites leave screening with their copies
-        merged = cross_source(records, mechanisms, imported, previous=works_before)
+        pairs = []
+        if second_matcher != "none":  # config deduplicate.second_matcher (bib-dedupe)
+            if not inputs.second_opinion:
+                raise LivescreenError(
+                    f"deduplicate.second_matcher is {second_matcher!r} but the screening step "
+                    "was given no second_matcher_pairs.json (rules/dedup.smk)"
+                )
+            pairs = read_second_opinion(inputs.second_opinion[0], second_matcher)
+        merged = cross_source(
+            records, mechanisms, imported, previous=works_before, second_opinion=pairs
+        )
         works = [w for w in merged.works if w.pmid not in cited]
         to_screen = [_work_record(w) for w in works]
         members = {w.record_id: w.member_ids for w in works}
@@ -381,8 +396,11 @@ def build(
             torn=bool(torn),
             extra_lines=[
                 *_source_lines(imports, merged, carried),
-                *(f"- {m['name']}: {m['records']} records found from {m['seeds']} seeds "
-                  f"({m['query']})" for m in other_methods),  # fmt: skip
+                *(
+                    f"- {m['name']}: {m['records']} records found from {m['seeds']} seeds "
+                    f"({m['query']})"
+                    for m in other_methods
+                ),  # fmt: skip
                 *(agreement_lines(agreed) if agreed else []),
                 *stopping,
             ],
