@@ -70,7 +70,11 @@ def scale(count: int) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--tool", choices=("livescreen", "bib-dedupe", "both"), default="both")
+    parser.add_argument(
+        "--tool",
+        choices=("livescreen", "bib-dedupe", "livescreen+bib-dedupe", "both", "all"),
+        default="all",
+    )
     parser.add_argument("--json", metavar="FILE")
     parser.add_argument("--scale", type=int, metavar="N", help="also time N records")
     args = parser.parse_args()
