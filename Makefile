@@ -11,7 +11,7 @@ QUIET ?= --quiet rules host reason progress
 $(BIN)/snakemake: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,bib-dedupe]'
 	touch $@
 
 setup: $(BIN)/snakemake

@@ -172,6 +172,9 @@ POSSIBLE_DUPLICATE_COLUMNS = [
     "reason",
 ]
 
+# merged_duplicates.csv: why each copy was merged into its work (one row per merging pair).
+MERGED_DUPLICATE_COLUMNS = ["record_id", "copy", "other_copy", "rule", "reason"]
+
 SEARCH_LOG_COLUMNS = [
     "keyword",
     "query",

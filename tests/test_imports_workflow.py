@@ -342,6 +342,11 @@ def test_exports_join_the_screening_table_with_found_by(project):
     assert [(p["record_id"], p["other_record_id"]) for p in possible] == [
         ("36713926", partial["record_id"])
     ]
+    # why the copies became one row: the DOI Amoroso's PubMed record and PsycINFO's share
+    merges = csv_rows(project / "results" / "screening" / "merged_duplicates.csv")
+    (why,) = [m for m in merges if m["record_id"] == "27118529"]
+    assert why["copy"] == "pubmed:27118529" and why["rule"] == "identifier"
+    assert "doi" in why["reason"].casefold()
     # the essay-cited Ot'alora trial leaves screening with its Embase copy
     assert "30371148" not in rows
     log = csv_rows(project / "results" / "search_log.csv")

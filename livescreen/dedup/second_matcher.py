@@ -176,8 +176,8 @@ def write_second_opinion(
     return found
 
 
-def read_second_opinion(path: str, matcher: str) -> list[tuple[str, str]]:
-    """The pairs of `write_second_opinion`'s file, checked to be `matcher`'s."""
+def read_second_opinion(path: str, matcher: str) -> dict:
+    """`write_second_opinion`'s file, checked to be `matcher`'s, its pairs as tuples."""
     from livescreen.files import read_json
 
     found = read_json(path)
@@ -186,4 +186,4 @@ def read_second_opinion(path: str, matcher: str) -> list[tuple[str, str]]:
             f"{path}: pairs of {found.get('matcher')!r}, but deduplicate.second_matcher is "
             f"{matcher!r}; rerun the second_matcher step"
         )
-    return [(a, b) for a, b in found["pairs"]]
+    return {**found, "pairs": [(a, b) for a, b in found["pairs"]]}

@@ -3,6 +3,7 @@
     merged = cross_source(pubmed_records, mechanisms, other_records)
     merged.works       # one Work per cluster of `livescreen.dedup.deduplicate`
     merged.possible    # close calls, never merged: rows of possible_duplicates.csv
+    merged.merges      # why copies were merged: rows of merged_duplicates.csv
 
 **Sources.** PubMed records (parsed and classified, keyed by `pmid`; `mechanisms` gives the
 keyword searches that found each) and the records of any other source: database exports
@@ -79,6 +80,7 @@ class Merged:
     possible: list[dict[str, str]]
     records: int  # copies read: PubMed records + other sources' records
     by_source: dict[str, int] = field(default_factory=dict)  # copies per source
+    merges: list[dict[str, str]] = field(default_factory=list)  # each merging pair, why
 
     @property
     def duplicates(self) -> int:
@@ -181,7 +183,8 @@ def cross_source(
             m for m in work.member_ids if m == work.record_id or _owns(m, own, previous)
         ]
     _follow_splits(works, previous)
-    return Merged(works, _pairs(result, works), len(inputs), by_source)
+    merges = _merges(result, works)
+    return Merged(works, _pairs(result, works), len(inputs), by_source, merges)
 
 
 def _content_key(record: Mapping[str, Any]) -> str:
@@ -283,6 +286,18 @@ def _unshared_aliases(works: list[Work]) -> None:
         work.member_ids = [
             a for a in work.member_ids if a == work.record_id or claims.get(a, 0) == 1
         ]
+
+
+def _merges(result, works: list[Work]) -> list[dict[str, str]]:
+    """One row per pair that joined copies into a work: the copies, the rule and its reason
+    (a reviewer can see why two exports' records became one row)."""
+    work_of = {i: w for w in works for i in w.internal_ids}
+    return [
+        {"record_id": work_of[cluster.id].record_id, "copy": link.a, "other_copy": link.b,
+         "rule": link.rule, "reason": link.reason}  # fmt: skip
+        for cluster in result.duplicates
+        for link in cluster.links
+    ]
 
 
 def _pairs(result, works: list[Work]) -> list[dict[str, str]]:

@@ -177,7 +177,8 @@ def search_documentation(
         f"{dedup.get('records', 0)} "
         f"records) are clustered by identifiers (PMID, DOI, PMCID, NCT id), then by blocked "
         "fuzzy matching of title, authors, year, journal, volume and pages "
-        f"(livescreen.dedup): {dedup.get('duplicates', 0)} duplicates merged into "
+        f"(livescreen.dedup{_second_matcher(dedup)}): {dedup.get('duplicates', 0)} duplicates "
+        "merged into "
         f"{dedup.get('works', 0)} works, each keeping every source's ids (found_by). Close "
         "calls are never merged: they are listed in possible_duplicates.csv for a human. "
         "Preprints and articles, errata and abstracts are linked (related), not merged.</p>"
@@ -327,6 +328,16 @@ def _link(url: str | None, text) -> str:
     if url and url.startswith(("https://", "http://")):
         return f'<a href="{_e(url)}" target="_blank" rel="noopener">{_e(text)}</a>'
     return _e(text)
+
+
+def _second_matcher(dedup: dict) -> str:
+    """ ", with bib-dedupe 0.11.0 as second matcher ..." when config asked for one."""
+    if not dedup.get("second_matcher"):
+        return ""
+    return (
+        f", with {_e(dedup['second_matcher'])} as second matcher: its duplicate calls merged "
+        "unless livescreen's rules forbid it"
+    )
 
 
 def _e(value) -> str:

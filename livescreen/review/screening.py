@@ -24,6 +24,7 @@ from livescreen.columns import (
     ESSAY_TABLE_COLUMNS,
     HIGHLIGHT_COLUMNS,
     LIVESCREEN_COLUMNS,
+    MERGED_DUPLICATE_COLUMNS,
     POSSIBLE_DUPLICATE_COLUMNS,
     POSSIBLE_MATCH_COLUMNS,
     REGISTRATION_COLUMNS,
@@ -231,14 +232,15 @@ def build(
         }
         # one work per cluster of PubMed's and the exports' records (livescreen.dedup.works);
         # the works of records the essay cites leave screening with their copies
-        pairs = []
+        pairs, second = [], ""
         if second_matcher != "none":  # config deduplicate.second_matcher (bib-dedupe)
             if not inputs.second_opinion:
                 raise LivescreenError(
                     f"deduplicate.second_matcher is {second_matcher!r} but the screening step "
                     "was given no second_matcher_pairs.json (rules/dedup.smk)"
                 )
-            pairs = read_second_opinion(inputs.second_opinion[0], second_matcher)
+            opinion = read_second_opinion(inputs.second_opinion[0], second_matcher)
+            pairs, second = opinion["pairs"], f"{opinion['matcher']} {opinion['version']}"
         merged = cross_source(
             records, mechanisms, imported, previous=works_before, second_opinion=pairs
         )
@@ -375,6 +377,9 @@ def build(
             write_csv(
                 screening / "possible_duplicates.csv", merged.possible, POSSIBLE_DUPLICATE_COLUMNS
             )
+            write_csv(
+                screening / "merged_duplicates.csv", merged.merges, MERGED_DUPLICATE_COLUMNS
+            )
         write_csv(screening / "mechanism_evidence.csv", evidence, MECHANISM_EVIDENCE_COLUMNS)
         write_csv(screening / "decision_conflicts.csv", conflict_rows(history), CONFLICT_COLUMNS)
         write_jsonl(
@@ -429,6 +434,7 @@ def build(
             "by_source": merged.by_source,
             "works": len(merged.works),
             "duplicates": merged.duplicates,
+            "second_matcher": second,  # "bib-dedupe 0.11.0", or "" for none
         },
         "publications": rows,
         "registrations": registered,
