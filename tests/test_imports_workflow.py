@@ -148,6 +148,24 @@ def test_a_preprint_is_related_not_merged():
     assert any("preprint" in text for text in merged.works[0].related)
 
 
+def test_a_work_only_an_export_found_is_flagged_when_the_essay_cites_it():
+    from livescreen.review.screening import _essay_flags
+
+    reference = {"essay_ref": 12, "pmid": None, "doi": "10.1038/s41591-021-01336-3",
+                 "title": OTHER, "year": 2021, "authors": ["Mitchell JM"]}  # fmt: skip
+    cited = exported(PSYCINFO, OTHER, 7, authors=["Mitchell JM"], year=2021,
+                     doi="10.1038/s41591-021-01336-3")  # fmt: skip
+    cited["import_ids"] = import_ids(cited)
+    merged = cross_source([pubmed("1", TITLE)], {}, [cited])
+    flags = _essay_flags(merged.works, [reference], {"match": 93, "possible": 80}, set())
+    assert [(f["pmid"], f["essay_ref"], f["method"]) for f in flags] == [
+        ("doi:10.1038/s41591-021-01336-3", 12, "doi")
+    ]
+    assert "not set aside automatically" in flags[0]["reason"]
+    # the PubMed record, which the essay does not cite, is not flagged
+    assert all(f["pmid"] != "1" for f in flags)
+
+
 # -- decisions follow merges ------------------------------------------------------------------
 
 

@@ -245,6 +245,9 @@ def build(
             records, mechanisms, imported, previous=works_before, second_opinion=pairs
         )
         works = [w for w in merged.works if w.pmid not in cited]
+        flagged = _essay_flags(works, references, essay_title_match, set(notes))
+        possible += flagged
+        notes |= {p["pmid"]: _flag_note(p) for p in flagged}
         to_screen = [_work_record(w) for w in works]
         members = {w.record_id: w.member_ids for w in works}
         # decisions recorded under a work's other ids follow it (livescreen.review.merges)
@@ -584,6 +587,34 @@ def _work_ids(works) -> dict[str, list[str]]:
         for w in works
         if not (w.record_id.isdigit() and w.member_ids == [w.record_id])
     }
+
+
+def _essay_flags(works, references, essay_title_match, noted: set[str]) -> list[dict]:
+    """Works the essay may cite that only their other sources' copies show (an export's
+    record without a PMID, a DOI only a copy carries): rows for possible_essay_matches.csv
+    under the work's record_id. They are flagged, never set aside: the essay's matches are
+    counted among PubMed's records (PRISMA), and a reviewer confirms these."""
+    candidates = [
+        {**work.record, "pmid": work.record_id}
+        for work in works
+        if work.record_id not in noted and (work.pmid is None or len(work.sources) > 1)
+    ]
+    if not candidates:
+        return []
+    found, close = match_essay_references(candidates, references, **essay_title_match)
+    sure = [
+        {**row, "reason": f"{row['method']} match through another source's copy: not set "
+         "aside automatically; exclude it if the essay cites it"}  # fmt: skip
+        for row in found
+    ]
+    return sure + close
+
+
+def _flag_note(row: dict) -> str:
+    return (
+        f"possible match to essay reference {row['essay_ref']} ({row['method']}, score "
+        f"{row['score']}; {row['reason']}): see possible_essay_matches.csv"
+    )
 
 
 def _work_record(work) -> dict:
