@@ -3,7 +3,7 @@ import sys
 import time
 
 from livescreen.classify import load_vocabulary
-from livescreen.config import keyword, keyword_slugs, validate_config
+from livescreen.config import keyword_slugs, validate_config
 from livescreen.errors import LivescreenError
 from livescreen.search import full_query
 from livescreen.sources.imports import configured_files
@@ -22,6 +22,9 @@ STORE = config["store"]
 SEARCH_DAY = dt.date.today().isoformat()
 STARTED = time.time()  # logs written after this belong to this invocation
 
+# threads of the one job that searches every keyword (rules/search.smk): requests in flight
+# at once, all under the shared rate limit; network waits, not CPUs, so not `threads:`
+NETWORK_WORKERS = 4
 SCREENING = "results/screening"
 SCREENING_OUTPUTS = [f"{SCREENING}/tables.json", f"{SCREENING}/screening.json"]
 # Before anything else, on every invocation: reviewers' saved edits go into the decision
@@ -163,7 +166,11 @@ def search_results(wildcards=None):
     return expand("results/search/{keyword}.json", keyword=KEYWORDS)
 
 
-def search_query(wildcards):
-    """The query as sent for one keyword; a changed query reruns that search."""
-    entry = keyword(config, wildcards.keyword)
-    return full_query(entry["query"], config["mdma_terms"], config["ptsd_terms"])
+def search_queries():
+    """Each keyword's query as sent, by slug."""
+    return {
+        entry["slug"]: full_query(
+            entry["query"], config["mdma_terms"], config["ptsd_terms"]
+        )
+        for entry in config["keywords"]
+    }

@@ -3,18 +3,20 @@
 # Europe PMC id, and classified like PubMed's.
 
 
+# every keyword in one job, as `search` (rules/search.smk)
 rule europepmc_search:
     output:
-        "results/europepmc/{keyword}.json",
+        expand("results/europepmc/{keyword}.json", keyword=KEYWORDS),
     log:
-        "logs/europepmc/{keyword}.log",
+        expand("logs/europepmc/{keyword}.log", keyword=KEYWORDS),
     conda:
         "../envs/livescreen.yaml"
     params:
         # a new day searches again, as `search` does
         day=SEARCH_DAY,
-        query=search_query,
+        queries=search_queries(),
         source=europepmc_source(),
+        workers=NETWORK_WORKERS,
     script:
         "../scripts/europepmc_search.py"
 

@@ -1,14 +1,18 @@
+# One job searches every keyword, in a few threads: a job per keyword cost a Python process
+# and Snakemake's bookkeeping each, several times the requests' own time (docs/benchmarks.md).
 rule search:
     output:
-        "results/search/{keyword}.json",
+        search_results(),
     log:
-        "logs/search/{keyword}.log",
+        expand("logs/search/{keyword}.log", keyword=KEYWORDS),
     conda:
         "../envs/livescreen.yaml"
     params:
         day=SEARCH_DAY,
-        query=search_query,
+        # a changed query (or a keyword added) reruns the searches
+        queries=search_queries(),
         source=pubmed_source(),
+        workers=NETWORK_WORKERS,
     script:
         "../scripts/search.py"
 

@@ -45,8 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from livescreen.files import write_csv
-from livescreen.prioritise.model import EXCLUDE, INCLUDE, decision_label
-from livescreen.prioritise.text import field_text, terms
+from livescreen.prioritise.text import EXCLUDE, INCLUDE, decision_label, field_text, terms
 
 COLUMNS = [
     "record_id",

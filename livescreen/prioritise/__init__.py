@@ -32,18 +32,38 @@ this model and ASReview's default; `docs/benchmarks.md` has the figures.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable, Mapping
+from typing import Any
 
-from livescreen.prioritise import metrics
-from livescreen.prioritise.asreview_io import (
-    AsreviewFormatError,
-    ImportedLabels,
-    asreview_rows,
-    read_asreview_labels,
-    write_asreview_dataset,
-)
-from livescreen.prioritise.model import DEFAULT_CONFIG, ModelConfig, Ranked, decision_label, rank
-from livescreen.prioritise.stopping import StoppingEstimate, sample_order, stopping_estimate
+from livescreen.prioritise.text import decision_label
+
+# name -> submodule: loaded on first use, so the steps that only write or read ASReview's
+# files (export.asreview, review.asreview_import) never import scikit-learn (2 s)
+_LAZY = {
+    "metrics": None,
+    "AsreviewFormatError": "asreview_io",
+    "ImportedLabels": "asreview_io",
+    "asreview_rows": "asreview_io",
+    "read_asreview_labels": "asreview_io",
+    "write_asreview_dataset": "asreview_io",
+    "DEFAULT_CONFIG": "model",
+    "ModelConfig": "model",
+    "Ranked": "model",
+    "rank": "model",
+    "StoppingEstimate": "stopping",
+    "sample_order": "stopping",
+    "stopping_estimate": "stopping",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = importlib.import_module(f"{__name__}.{_LAZY[name] or name}")
+    value = module if _LAZY[name] is None else getattr(module, name)
+    globals()[name] = value
+    return value
 
 
 def screening_labels(

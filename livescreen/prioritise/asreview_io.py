@@ -31,8 +31,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from livescreen.prioritise.model import EXCLUDE, INCLUDE, decision_label
-from livescreen.prioritise.text import field_text, record_id, terms
+from livescreen.prioritise.text import (
+    EXCLUDE,
+    INCLUDE,
+    decision_label,
+    field_text,
+    record_id,
+    terms,
+)
 
 COLUMNS = ["record_id", "title", "abstract", "keywords", "authors", "year", "doi", "label_included"]
 LABEL_COLUMNS = (

@@ -22,16 +22,17 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
 
 from livescreen.prioritise.features import TOKEN, TermNames, tfidf
-from livescreen.prioritise.text import (
+from livescreen.prioritise.text import (  # noqa: F401 -- INCLUDE, EXCLUDE re-exported
+    EXCLUDE,
+    INCLUDE,
     LIST_FIELDS,
     TEXT_FIELDS,
+    decision_label,
     field_text,
     record_id,
     record_text,
     terms,
 )
-
-INCLUDE, EXCLUDE = "include", "exclude"
 
 
 @dataclass(frozen=True)
@@ -169,14 +170,6 @@ def fit(matrix: sp.spmatrix, y: np.ndarray, config: ModelConfig = DEFAULT_CONFIG
 
 
 # -- the ranking API ------------------------------------------------------------------------
-
-
-def decision_label(value: object) -> str:
-    """``include`` / ``exclude`` from a decision given as text or as a
-    `livescreen.review.decisions.Decision`; anything else (maybe, blank) is ``""``: undecided."""
-    text = getattr(value, "decision", value)
-    text = field_text(text).lower()
-    return text if text in (INCLUDE, EXCLUDE) else ""
 
 
 def rank(

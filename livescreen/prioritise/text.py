@@ -10,6 +10,7 @@ import math
 from collections.abc import Mapping
 
 TEXT_FIELDS = ("title", "abstract", "keywords", "mesh")
+INCLUDE, EXCLUDE = "include", "exclude"
 LIST_FIELDS = ("keywords", "mesh")
 
 
@@ -22,6 +23,14 @@ def field_text(value: object) -> str:
     if isinstance(value, list | tuple):
         return "; ".join(t for t in (field_text(v) for v in value) if t)
     return str(value).strip()
+
+
+def decision_label(value: object) -> str:
+    """``include`` / ``exclude`` from a decision given as text or as a
+    `livescreen.review.decisions.Decision`; anything else (maybe, blank) is ``""``: undecided."""
+    text = getattr(value, "decision", value)
+    text = field_text(text).lower()
+    return text if text in (INCLUDE, EXCLUDE) else ""
 
 
 def terms(value: object, commas: bool = False) -> list[str]:

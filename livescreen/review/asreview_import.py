@@ -54,8 +54,7 @@ from livescreen.prioritise.asreview_io import (
     _label,
     _read_rows,
 )
-from livescreen.prioritise.model import decision_label
-from livescreen.prioritise.text import field_text
+from livescreen.prioritise.text import decision_label, field_text
 from livescreen.review.decisions import (
     STORE_FILE,
     Decision,

@@ -118,13 +118,19 @@ def prioritised(
     review's decisions (livescreen.prioritise; blank until there is one include and one
     exclude, and for decided records). With `order: priority` the undecided records follow
     the highlighted ones best first; decided records come last, newest first."""
-    from livescreen.prioritise import rank  # scikit-learn only in the step that ranks
+    from livescreen.prioritise.text import decision_label
 
     ids = [row.get("record_id") or row["pmid"] for row in rows]  # PMID, doi:, import:
     ids += [row["nct_id"] for row in registered]
     everything = [*rows, *registered]
     records = [{**row, "record_id": rid} for row, rid in zip(everything, ids, strict=True)]
-    ranked = rank(records, {rid: d.decision for rid, d in shown.items()})
+    decisions = {rid: d.decision for rid, d in shown.items()}
+    labels = {decision_label(decisions.get(rid)) for rid in ids}
+    ranked = {}
+    if {"include", "exclude", ""} <= labels:  # else `rank` has nothing to learn from
+        from livescreen.prioritise import rank  # scikit-learn (2 s) only when it ranks
+
+        ranked = rank(records, decisions)
     for row, rid in zip(everything, ids, strict=True):
         found = ranked.get(rid)
         row["priority"] = str(found.priority) if found else ""
