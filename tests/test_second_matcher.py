@@ -215,5 +215,6 @@ def test_switching_the_second_matcher_on_keeps_every_decision(tmp_path):
     assert len(after) <= len(before)
     merges = csv_rows(workdir / "results" / "screening" / "merged_duplicates.csv")
     assert merges and {"record_id", "copy", "other_copy", "rule", "reason"} <= set(merges[0])
-    report = (workdir / "results" / "report" / "search_documentation.html").read_text(encoding="utf-8")
+    report = workdir / "results" / "report" / "search_documentation.html"
+    report = report.read_text(encoding="utf-8")
     assert f"with bib-dedupe {pairs['version']} as second matcher" in report
