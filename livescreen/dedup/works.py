@@ -72,6 +72,7 @@ class Work:
     copies: list[str] = field(default_factory=list)  # "file:line" of every other copy
     related: list[str] = field(default_factory=list)
     internal_ids: tuple[str, ...] = ()  # the cluster's ids in `deduplicate`
+    doi_from_copies: bool = False  # a PubMed record's DOI that only another copy gave
 
 
 @dataclass
@@ -151,6 +152,7 @@ def cross_source(
             for name in FILL_FROM_COPIES:
                 if not work.record.get(name) and cluster.record.get(name):
                     work.record[name] = cluster.record[name]
+                    work.doi_from_copies |= name == "doi"
             taken.add(work.record_id)
             works.append(_with_copies(work, members, cluster))
         else:

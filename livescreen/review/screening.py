@@ -147,11 +147,13 @@ def prioritised(
 
 def stopping_lines(history: list[dict], total: int, rule: dict | None) -> list[str]:
     """The run summary's lines on when it is safe to stop (once anything was decided)."""
-    from livescreen.prioritise import screening_labels, stopping_estimate
+    from livescreen.prioritise import screening_labels
 
     labels = screening_labels(history, current_decisions(history))[:total]
     if not labels or not total:
         return []
+    from livescreen.prioritise import stopping_estimate  # scipy (2 s): only when needed
+
     rule = rule or {}
     estimate = stopping_estimate(
         labels,
@@ -603,7 +605,7 @@ def _essay_flags(works, references, essay_title_match, noted: set[str]) -> list[
     candidates = [
         {**work.record, "pmid": work.record_id}
         for work in works
-        if work.record_id not in noted and (work.pmid is None or len(work.sources) > 1)
+        if work.record_id not in noted and (work.pmid is None or work.doi_from_copies)
     ]
     if not candidates:
         return []

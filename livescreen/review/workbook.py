@@ -21,6 +21,7 @@ import re
 import zipfile
 import zlib
 from collections.abc import Iterable, Sequence
+from copy import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -234,10 +235,15 @@ def _write_sheet(ws: Worksheet, sheet: Sheet) -> None:
 
     highlight_index = columns.index(sheet.highlight_column) if sheet.highlight_column else None
     link_kinds = [sheet.link_columns.get(column) for column in columns]
+    # A cell's formatting is an index array into the workbook's style lists; setting fill and
+    # alignment per cell looks both up by hash each time (most of the sheet's time), so each
+    # combination is set once and its array copied, as openpyxl's copy_worksheet does.
+    formats: dict[tuple[bool, bool], object] = {}
     for row_number, texts in enumerate(texts_by_row, start=2):
         shaded = highlight_index is not None and texts[highlight_index].strip().lower() == "true"
         for index, text in enumerate(texts):
             cell = ws.cell(row=row_number, column=index + 1)
+            target = None
             if text:
                 _set_text(cell, text)
                 kind = link_kinds[index]
@@ -245,9 +251,15 @@ def _write_sheet(ws: Worksheet, sheet: Sheet) -> None:
                 if target:
                     cell.hyperlink = target
                     cell.style = "Hyperlink"  # before fill and alignment: a style resets both
+            key = (shaded, wrapped[index])
+            if not target and key in formats:
+                cell._style = copy(formats[key])
+                continue
             if shaded:
                 cell.fill = HIGHLIGHT_FILL
             cell.alignment = TOP_WRAPPED if wrapped[index] else TOP
+            if not target:
+                formats[key] = copy(cell._style)
         if sheet.max_lines > 1:
             # spreadsheets do not grow rows for wrapped text written by a program: set the
             # height so a title and abstract show (up to max_lines lines) without resizing
