@@ -36,6 +36,9 @@ def full_path(monkeypatch):
 
     def reference():
         monkeypatch.setattr(cues_module.Cue, "triggered", lambda self, folded, seen=None: True)
+        monkeypatch.setattr(
+            cues_module.Cue, "triggered_in", lambda self, folded, starts, seen, found: None
+        )
         monkeypatch.setattr(cues_module.Cue, "has_tokens", lambda self, tokens: True)
         monkeypatch.setattr(
             Vocabulary,

@@ -24,6 +24,7 @@ Public API
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 import re._constants as _sre_constants  # the pattern parser, for the pre-filter
@@ -111,6 +112,38 @@ class Cue:
                 return True
         return False
 
+    def triggered_in(
+        self,
+        folded: str,
+        starts: list[int],
+        seen: dict[str, bool],
+        found: dict[str, frozenset[int]],
+    ) -> frozenset[int] | None:
+        """The pieces of ``folded`` (lines joined by newlines, the i-th starting at
+        ``starts[i]``) that hold one of the triggers, by index: the pattern cannot match any
+        other piece (None: every piece may match). ``seen`` and ``found``: whether each
+        trigger is in ``folded`` and in which pieces, so far (cues share triggers), kept up
+        to date."""
+        if self.triggers is None:
+            return None
+        # first whether any trigger is there at all (a hit ends the look): for most cues
+        # none is, and then no trigger's pieces need finding
+        if not self.triggered(folded, seen):
+            return frozenset()
+        if len(starts) == 1:
+            return frozenset({0})
+        pieces: set[int] = set()
+        for trigger in self.trigger_order:
+            if seen.get(trigger) is False:
+                continue  # known not to be there
+            hits = found.get(trigger)
+            if hits is None:
+                hits = found[trigger] = _pieces_holding(trigger, folded, starts)
+            pieces |= hits
+            if len(pieces) == len(starts):
+                break  # every piece may match
+        return frozenset(pieces)
+
     def has_tokens(self, tokens: str) -> bool:
         """Whether ``tokens`` holds the tokens a match needs (False: it cannot match)."""
         needed = self.tokens_needed
@@ -181,6 +214,23 @@ def _outside_groups(pattern: str) -> str:
             last = i + 1
     out.append(pattern[last:])
     return "".join(out)
+
+
+def _pieces_holding(trigger: str, folded: str, starts: list[int]) -> frozenset[int]:
+    """The indices of the pieces (lines starting at ``starts``) of ``folded`` holding
+    ``trigger``: each occurrence found with str.find, its line by bisection (a trigger holds
+    no newline, so an occurrence lies within one line)."""
+    if "\n" in trigger:  # could span lines: every line may hold it
+        return frozenset(range(len(starts)))
+    pieces = set()
+    at = folded.find(trigger)
+    while at >= 0:
+        piece = bisect.bisect_right(starts, at) - 1
+        pieces.add(piece)
+        # the next occurrence in a later piece (this one is counted)
+        following = starts[piece + 1] if piece + 1 < len(starts) else len(folded)
+        at = folded.find(trigger, following)
+    return frozenset(pieces)
 
 
 _CACHE: dict[str, re.Pattern[str]] = {}

@@ -398,7 +398,7 @@ def _explain_treatments(reading: Reading, design: str, mdma: bool, network: bool
     treatment as interventions compares them (cue ``in-network-meta-analysis``).
     """
     counts_benchmark = design in {"meta-analysis", "systematic-review", "review"}
-    for sentence in reading.sentences:
+    for position, sentence in enumerate(reading.sentences):
         if sentence.speculative:
             if "⟨E" in sentence.tokens or "⟨M" in sentence.tokens:
                 phrase = untokenise(sentence.tokens, reading.mentions)
@@ -427,9 +427,9 @@ def _explain_treatments(reading: Reading, design: str, mdma: bool, network: bool
                     continue
                 if cue.names_mdma and "⟨M" not in sentence.tokens:
                     continue
-                # the pre-filter: a cue whose triggers the record lacks, or whose tokens the
-                # sentence lacks, would find nothing here
-                if not reading.may_fire(cue) or not cue.has_tokens(sentence.tokens):
+                # the pre-filter: a cue whose triggers the sentence lacks, or whose tokens
+                # it lacks, would find nothing here
+                if position not in reading.candidates(cue) or not cue.has_tokens(sentence.tokens):
                     continue
                 # comparisons, and combination cues that do not name MDMA themselves, need
                 # MDMA in the sentence

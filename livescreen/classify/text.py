@@ -129,39 +129,76 @@ class Reading:
     evidence: list[tuple[str, str]] = field(default_factory=list)  # (cue name, phrase)
     roles: dict[int, str] = field(default_factory=dict)  # E mention index -> role
     cue_roles: dict[str, str] = field(default_factory=dict)  # cue name -> role it gave
-    # the pre-filter: the sentences a cue reads (all, lead or title) as triggers are looked
-    # for in, and each cue's answer there (are its triggers in them?) once asked
-    _folded: dict[str, str] = field(default_factory=dict, repr=False)
-    _triggered: dict[tuple[str, str], bool] = field(default_factory=dict, repr=False)
-    _seen: dict[str, dict[str, bool]] = field(default_factory=dict, repr=False)
+    # the pre-filter: the sentences a cue reads (all, lead or title) folded and joined once
+    # per scope, the sentences each trigger is in, and each cue's candidate sentences
+    _scopes: dict[str, tuple[str, list[int], list[tuple[int, ...]]]] = field(
+        default_factory=dict, repr=False
+    )
+    _trigger_seen: dict[str, dict[str, bool]] = field(default_factory=dict, repr=False)
+    _trigger_pieces: dict[str, dict[str, frozenset[int]]] = field(default_factory=dict, repr=False)
+    _candidates: dict[tuple[str, str], tuple[int, ...]] = field(default_factory=dict, repr=False)
 
     def may_fire(self, cue: Cue, where: str = "any") -> bool:
         """False when none of the cue's triggers is in the sentences it reads (``where``: any,
         lead or title), so that it cannot match one of them (running it would find nothing).
         Asked after the record is read: token letters change later (E -> B, C, X), the words
         around them do not."""
+        return bool(self.candidates(cue, where))
+
+    def candidates(self, cue: Cue, where: str = "any") -> tuple[int, ...]:
+        """The indices (in ``sentences``, ascending) of the sentences of ``where`` (any, lead
+        or title) that hold one of the cue's triggers: it cannot match any other sentence
+        there, so only these are searched."""
         scope = where if where in ("lead", "title") else "any"
-        known = self._triggered.get((cue.name, scope))
-        if known is None and cue.tokens_needed is not None:
+        key = (cue.name, scope)
+        known = self._candidates.get(key)
+        if known is not None:
+            return known
+        if cue.tokens_needed is not None:
             # tokens come from mentions: ⟨M from MDMA's, ⟨E (later ⟨B, ⟨C, ⟨X) from a
             # treatment's; a cue needing a token no mention can give cannot match
             kinds = {m.kind for m in self.mentions}
             have = {"⟨M"} if "M" in kinds else set()
             have |= {"⟨E", "⟨C"} if "E" in kinds else set()
             if not any(have.issuperset(needed) for needed in cue.tokens_needed):
-                known = self._triggered[(cue.name, scope)] = False
-        if known is None:
-            folded = self._folded.get(scope)
-            if folded is None:
-                chosen = self.sentences
-                if scope == "lead":
-                    chosen = [s for s in self.sentences if s.lead]
-                elif scope == "title":
-                    chosen = [s for s in self.sentences if s.is_title]
-                folded = self._folded[scope] = fold("\n".join(s.tokens for s in chosen))
-            seen = self._seen.setdefault(scope, {})
-            known = self._triggered[(cue.name, scope)] = cue.triggered(folded, seen)
+                known = self._candidates[key] = ()
+                return known
+        folded, starts, groups = self._scope(scope)
+        pieces = cue.triggered_in(
+            folded,
+            starts,
+            self._trigger_seen.setdefault(scope, {}),
+            self._trigger_pieces.setdefault(scope, {}),
+        )
+        if pieces is None:
+            known = tuple(i for group in groups for i in group)
+        else:
+            known = tuple(i for piece in sorted(pieces) for i in groups[piece])
+        self._candidates[key] = known
         return known
+
+    def _scope(self, scope: str) -> tuple[str, list[int], list[tuple[int, ...]]]:
+        """(the folded tokens of the scope's sentences, one per line; where each line
+        starts; the sentence indices each line stands for)."""
+        found = self._scopes.get(scope)
+        if found is None:
+            chosen = [
+                i
+                for i, s in enumerate(self.sentences)
+                if scope == "any" or (s.lead if scope == "lead" else s.is_title)
+            ]
+            joined = "\n".join(self.sentences[i].tokens for i in chosen)
+            folded = fold(joined)
+            if len(folded) == len(joined):  # lower() kept every position: one line each
+                starts, at = [], 0
+                for i in chosen:
+                    starts.append(at)
+                    at += len(self.sentences[i].tokens) + 1
+                found = (folded, starts, [(i,) for i in chosen])
+            else:  # pragma: no cover - fold() keeps lengths; if not, one line for all
+                found = (folded, [0], [tuple(chosen)])
+            self._scopes[scope] = found
+        return found
 
     def evidence_for(self, role: str) -> list[tuple[str, str]]:
         return [(n, p) for n, p in self.evidence if self.cue_roles.get(n) == role]
@@ -375,9 +412,10 @@ def read_record(record: Mapping[str, Any], vocabulary: Vocabulary) -> Reading:
     if "(" in abstract or "(" in title:
         _record_abbreviations(sentences, mentions)
     reading = Reading(sentences, mentions)
-    if not reading.may_fire(CUE["future-work"]):
-        for sentence in sentences:
-            sentence.speculative = False  # what the cue would say of each sentence
+    may_speculate = set(reading.candidates(CUE["future-work"]))
+    for index, sentence in enumerate(sentences):
+        if index not in may_speculate:
+            sentence.speculative = False  # what the cue would say of the sentence
     return reading
 
 
@@ -395,13 +433,20 @@ def sentences_read(reading: Reading, where: str = "any"):
         yield sentence
 
 
+def _candidates_read(reading: Reading, cue: Cue, where: str) -> list[Sentence]:
+    """The sentences of :func:`sentences_read` that may hold a match of ``cue``."""
+    sentences = reading.sentences
+    chosen = [sentences[i] for i in reading.candidates(cue, where)]
+    if where in ("lead", "title"):
+        return chosen
+    return [s for s in chosen if s.is_title or not s.speculative]
+
+
 def cue_phrases(reading: Reading, cue_name: str, where: str = "any") -> list[str]:
     """Phrases matching a cue: ``where`` is any, lead (self-describing sentences) or title."""
     cue = CUE[cue_name]
     found: list[str] = []
-    if not reading.may_fire(cue, where):
-        return found
-    for sentence in sentences_read(reading, where):
+    for sentence in _candidates_read(reading, cue, where):
         if cue.has_tokens(sentence.tokens):
             for match in cue.finditer(sentence.tokens):
                 found.append(untokenise(match.group(0), reading.mentions).strip(" ,;"))
@@ -412,9 +457,7 @@ def first_phrase(reading: Reading, cue_name: str, where: str = "any") -> tuple[s
     """The first phrase a cue matches (as :func:`cue_phrases` reads ``where``) and whether it
     is in the title; None when the cue does not fire. Stops at the first match."""
     cue = CUE[cue_name]
-    if not reading.may_fire(cue, where):
-        return None
-    for sentence in sentences_read(reading, where):
+    for sentence in _candidates_read(reading, cue, where):
         if cue.has_tokens(sentence.tokens) and (match := cue.search(sentence.tokens)):
             return untokenise(match.group(0), reading.mentions).strip(" ,;"), sentence.is_title
     return None
