@@ -176,8 +176,13 @@ def classify(record: Mapping[str, Any], vocabulary: Vocabulary, essay_date: str)
     essay = date.fromisoformat(str(essay_date))
     types = list(record.get("publication_types") or [])
     reading = read_record(record, vocabulary)
-    involves_mdma, mdma_central, mdma_evidence = _mdma(record, reading, vocabulary)
-    established = _established(record, reading, vocabulary)
+    # each keyword's mentions, found once for both readers of them
+    keywords = [
+        (keyword, vocabulary.find_mentions(normalise(keyword)))
+        for keyword in record.get("keywords") or []
+    ]
+    involves_mdma, mdma_central, mdma_evidence = _mdma(record, reading, vocabulary, keywords)
+    established = _established(record, reading, vocabulary, keywords)
 
     design, design_evidence, design_cue = _design(record, reading)
     _explain_treatments(
@@ -248,7 +253,10 @@ def classify(record: Mapping[str, Any], vocabulary: Vocabulary, essay_date: str)
 
 
 def _mdma(
-    record: Mapping[str, Any], reading: Reading, vocabulary: Vocabulary
+    record: Mapping[str, Any],
+    reading: Reading,
+    vocabulary: Vocabulary,
+    keywords: list[tuple[str, list[re.Match[str]]]],
 ) -> tuple[bool, bool, str]:
     """(involves MDMA, MDMA is the record's subject, the evidence).
 
@@ -256,21 +264,17 @@ def _mdma(
     keywords); it is the subject when in the title or a self-describing sentence, or indexed.
     """
     mesh = list(record.get("mesh") or [])
-    keywords = list(record.get("keywords") or [])
     mdma_text = [
         reading.mentions[int(i)].text
         for sentence in reading.sentences
-        if not sentence.speculative
+        if not sentence.speculative and "⟨" in sentence.tokens
         for i in _MDMA_TOKEN.findall(sentence.tokens)
     ]
     mdma_mesh = sorted(set(mesh).intersection(vocabulary.mdma_mesh))
     mdma_keywords = [
         k
-        for k in keywords
-        if any(
-            vocabulary.groups[m.lastgroup or ""][0] == "M"
-            for m in vocabulary.find_mentions(normalise(k))
-        )
+        for k, mentions in keywords
+        if any(vocabulary.groups[m.lastgroup or ""][0] == "M" for m in mentions)
     ]
     involves_mdma = bool(mdma_text or mdma_mesh or mdma_keywords)
     mdma_central = bool(mdma_mesh) or any(
@@ -288,12 +292,17 @@ def _mdma(
     return involves_mdma, mdma_central, mdma_evidence
 
 
-def _established(record: Mapping[str, Any], reading: Reading, vocabulary: Vocabulary) -> list[str]:
+def _established(
+    record: Mapping[str, Any],
+    reading: Reading,
+    vocabulary: Vocabulary,
+    keywords: list[tuple[str, list[re.Match[str]]]],
+) -> list[str]:
     """The established treatments named (text, keywords, MeSH), in vocabulary order."""
     mesh = list(record.get("mesh") or [])
     named = {m.name for m in reading.mentions if m.kind == "E"}
-    for keyword in record.get("keywords") or []:
-        for match in vocabulary.find_mentions(normalise(keyword)):
+    for _keyword, mentions in keywords:
+        for match in mentions:
             kind, name, ambiguous, _ = vocabulary.groups[match.lastgroup or ""]
             if kind == "E" and not ambiguous:
                 named.add(name)

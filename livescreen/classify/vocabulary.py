@@ -200,8 +200,9 @@ class Vocabulary:
         keys = self._mention_keys
         if keys is None or (not text.isascii() and _UNFOLDED.search(text)):
             return list(self.mention_pattern.finditer(text))
-        lower = text.lower()  # the same length: only U+0130 lower-cases to two characters
-        hits = keys.intersection(_WORD_LOWER.findall(lower))
+        # the same length: only U+0130 lower-cases to two characters
+        lower, words = _lower_words(text)
+        hits = keys.intersection(words)
         if not hits:
             return []
         found: list[re.Match[str]] = []
@@ -227,8 +228,7 @@ class Vocabulary:
         starts at a word that follows no letter, digit or hyphen ("self-compassion" is not
         "compassion")."""
         found: list[tuple[tuple[str, str, str, bool, bool], str]] = []
-        lower = text.lower()
-        words = _WORD.findall(lower)
+        lower, words = _lower_words(text)
         if self._mechanism_keys.isdisjoint(words):
             return found  # no word of the text starts a measure or a construct
         # the text's words (runs of ASCII letters and digits) that start a measure or a
@@ -253,6 +253,15 @@ class Vocabulary:
 _WORD = re.compile(r"[A-Za-z0-9]+")
 _WORD_LOWER = re.compile(r"[a-z0-9]+")
 _ALNUM_LOWER = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+
+
+@functools.lru_cache(maxsize=1024)
+def _lower_words(text: str) -> tuple[str, list[str]]:
+    """``text`` lower-cased and its words (runs of a-z and 0-9 of that): each sentence is
+    read by both :meth:`Vocabulary.find_mentions` and :meth:`Vocabulary.mechanism_matches`,
+    so it is split once. Callers do not change the list."""
+    lower = text.lower()
+    return lower, _WORD_LOWER.findall(lower)
 
 
 def _word_starts_keyed(lower: str, words) -> list[tuple[int, str]]:
