@@ -49,6 +49,7 @@ it involves MDMA and which established treatments it names, then applies them in
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -58,7 +59,7 @@ from typing import Any
 from .cues import CUES, CUES_BY_GROUP
 from .dates import new_since
 from .mechanisms import mechanism_evidence
-from .text import Reading, cue_phrases, first_phrase, normalise, read_record, untokenise
+from .text import Reading, first_phrase, normalise, read_record, untokenise
 from .vocabulary import Vocabulary
 
 __all__ = [
@@ -134,6 +135,15 @@ class DesignRule:
     title_cues: tuple[str, ...] = ()
     any_cues: tuple[str, ...] = ()
 
+    @functools.cached_property  # built once per rule, read for every record
+    def cues_read(self) -> tuple[tuple[str, str], ...]:
+        """(cue name, where it is read) for every cue of the rule, in the order tried."""
+        return (
+            tuple((c, "lead") for c in self.lead_cues)
+            + tuple((c, "title") for c in self.title_cues)
+            + tuple((c, "any") for c in self.any_cues)
+        )
+
 
 # First rule that fires wins. Order matters: a protocol is a protocol whatever it plans; an
 # overview of reviews is a review even when typed Meta-Analysis; a secondary analysis of an
@@ -194,7 +204,7 @@ def classify(record: Mapping[str, Any], vocabulary: Vocabulary, essay_date: str)
         mdma_central
         and comparator == "none"
         and design in {"rct", "secondary-analysis", "meta-analysis"}
-        and bool(cue_phrases(reading, "randomised"))
+        and _fires(reading, "randomised")
     )
     commentary = bool(set(types).intersection(COMMENTARY_TYPES)) or design_cue == "commentary-self"
     relation, relation_evidence = _relation(
@@ -337,11 +347,11 @@ def _design(record: Mapping[str, Any], reading: Reading) -> tuple[str, str, str]
     skip: set[str] = set()
     if not registration:
         for cue_name in ("protocol-title", "protocol-self"):
-            if phrases := cue_phrases(reading, cue_name, "title"):
-                return "protocol", f"title, {cue_name}: '{phrases[0]}'", cue_name
-    if cue_phrases(reading, "interim-results-title", "title"):
+            if (phrase := _first(reading, cue_name, "title")) is not None:
+                return "protocol", f"title, {cue_name}: '{phrase}'", cue_name
+    if _fires(reading, "interim-results-title", "title"):
         skip = {"protocol", "secondary-analysis"}
-    patients = bool(cue_phrases(reading, "patient-sample"))
+    patients = _fires(reading, "patient-sample")
     animals_only = "Animals" in mesh and "Humans" not in mesh
     for rule in DESIGN_RULES:
         if rule.design in skip:
@@ -359,11 +369,7 @@ def _design(record: Mapping[str, Any], reading: Reading) -> tuple[str, str, str]
         # each cue's first phrase (the title is the first sentence); a phrase in the title
         # is stronger evidence than one in the abstract
         hits = []
-        for cue_name, where in (
-            [(c, "lead") for c in rule.lead_cues]
-            + [(c, "title") for c in rule.title_cues]
-            + [(c, "any") for c in rule.any_cues]
-        ):
+        for cue_name, where in rule.cues_read:
             if cue_name == "healthy-volunteers" and patients:
                 where = "lead"
             if hit := first_phrase(reading, cue_name, where):
@@ -382,18 +388,33 @@ def _design(record: Mapping[str, Any], reading: Reading) -> tuple[str, str, str]
     return "other", "no design cue", ""
 
 
+def _first(reading: Reading, cue_name: str, where: str = "any") -> str | None:
+    """The first phrase the cue matches (``cue_phrases(...)[0]``, found without looking for
+    the others); None when it does not fire."""
+    hit = first_phrase(reading, cue_name, where)
+    return None if hit is None else hit[0]
+
+
+def _fires(reading: Reading, cue_name: str, where: str = "any") -> bool:
+    """Whether the cue matches (``bool(cue_phrases(...))``), stopping at the first match."""
+    return first_phrase(reading, cue_name, where) is not None
+
+
 def _network_meta_analysis(record: Mapping[str, Any], reading: Reading, design: str) -> bool:
     """A network meta-analysis (or its protocol): by publication type, MeSH or own words."""
     if design not in {"meta-analysis", "systematic-review", "protocol"}:
         return False
     indexed = {*(record.get("publication_types") or []), *(record.get("mesh") or [])}
-    return "Network Meta-Analysis" in indexed or bool(
-        cue_phrases(reading, "network-meta-analysis-self", "lead")
+    return "Network Meta-Analysis" in indexed or _fires(
+        reading, "network-meta-analysis-self", "lead"
     )
 
 
 _MDMA_TOKEN = re.compile(r"⟨[MU](\d+)⟩")  # MDMA as a drug given or as recreational use
 _TREATMENT_TOKEN = re.compile(r"⟨E(\d+)⟩")
+
+# The comparison cues read over any two treatments when MDMA is not the record's subject.
+_COMPARING_ANY_TWO = tuple(c for c in CUES if c.group in {"comparison", "comparison-no-mdma"})
 
 # Comparison cues that name an arm on their own ("Active Comparator: CPT" in a registration):
 # they need MDMA somewhere in the record, not in the same sentence.
@@ -477,12 +498,11 @@ def _comparator(
         return "established-treatment", f"{compared[0][0]}: '{compared[0][1]}'"
     if not central:
         # MDMA not the subject: comparison cues apply to any two treatments (this column only).
-        for cue in CUES:
-            if cue.group in {"comparison", "comparison-no-mdma"}:
-                if phrases := cue_phrases(reading, cue.name):
-                    return "established-treatment", f"{cue.name}: '{phrases[0]}'"
-    if phrases := cue_phrases(reading, "active-placebo"):
-        return "active-placebo", f"active-placebo: '{phrases[0]}'"
+        for cue in _COMPARING_ANY_TWO:
+            if (phrase := _first(reading, cue.name)) is not None:
+                return "established-treatment", f"{cue.name}: '{phrase}'"
+    if (phrase := _first(reading, "active-placebo")) is not None:
+        return "active-placebo", f"active-placebo: '{phrase}'"
     if mdma:
         text = " ".join(s.raw for s in reading.sentences)
         if match := vocabulary.active_placebo_pattern.search(text):
@@ -493,8 +513,8 @@ def _comparator(
         ("waitlist", "waitlist"),
         ("other-comparator", "other"),
     ):
-        if phrases := cue_phrases(reading, cue_name):
-            return comparator, f"{cue_name}: '{phrases[0]}'"
+        if (phrase := _first(reading, cue_name)) is not None:
+            return comparator, f"{cue_name}: '{phrase}'"
     return "none", "no comparator named"
 
 
@@ -512,10 +532,10 @@ def _relation(
         return "add-on-or-combined", "; ".join(f"{n}: '{p}'" for n, p in cues[:3])
     if commentary and comparator in {"placebo", "active-placebo", "placebo (presumed)"}:
         return "none", "a commentary: the placebo-controlled trials it discusses are not its own"
-    if comparator == "placebo" and (own := cue_phrases(reading, "placebo-for-established")):
-        if not cue_phrases(reading, "placebo-for-mdma"):
+    if comparator == "placebo" and (own := _first(reading, "placebo-for-established")) is not None:
+        if not _fires(reading, "placebo-for-mdma"):
             return "none", (
-                f"placebo-for-established: '{own[0]}': the placebo is the established "
+                f"placebo-for-established: '{own}': the placebo is the established "
                 "treatment's, and everyone receives MDMA"
             )
     if comparator in {"placebo", "active-placebo"}:
@@ -533,7 +553,7 @@ def _retraction(record: Mapping[str, Any], types: list[str], reading: Reading) -
         evidence.append("publication type 'Retracted Publication'")
     if notices:
         evidence.append(f"retraction notice {notices[0]}")
-    if cue_phrases(reading, "retracted-title", "title"):
+    if _fires(reading, "retracted-title", "title"):
         evidence.append("title marked RETRACTED")
     if record.get("retracted") and not evidence:
         evidence.append("marked retracted")
@@ -546,7 +566,7 @@ def _trial_like(
     """(a trial or meta-analysis?, the design evidence with what made it one, a review
     protocol?)."""
     review_protocol = design == "protocol" and (
-        "Systematic Review" in types or bool(cue_phrases(reading, "review-protocol", "lead"))
+        "Systematic Review" in types or _fires(reading, "review-protocol", "lead")
     )
     trial_like = design in HIGHLIGHT_DESIGNS and not review_protocol
     commentary = bool(set(types).intersection(COMMENTARY_TYPES)) or design_cue == "commentary-self"
@@ -555,9 +575,9 @@ def _trial_like(
         # A trial whose kind is not stated (no randomisation, arm or open-label cue).
         if any(t.startswith(TRIAL_PUBLICATION_TYPES) for t in types):
             trial_like = True
-        elif trial_phrases := cue_phrases(reading, "trial-self", "lead"):
+        elif (trial_phrase := _first(reading, "trial-self", "lead")) is not None:
             trial_like = True
-            design_evidence += f"; a trial by its own description ('{trial_phrases[0]}')"
+            design_evidence += f"; a trial by its own description ('{trial_phrase}')"
         elif design_evidence == "no design cue":
             # Nothing says what it is (typically a new record with neither publication types
             # nor a design word): kept as a possible trial so that it is not missed.

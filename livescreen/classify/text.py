@@ -136,6 +136,7 @@ class Reading:
     _trigger_seen: dict[str, dict[str, bool]] = field(default_factory=dict, repr=False)
     _trigger_pieces: dict[str, dict[str, frozenset[int]]] = field(default_factory=dict, repr=False)
     _candidates: dict[tuple[str, str], tuple[int, ...]] = field(default_factory=dict, repr=False)
+    _have: frozenset[str] | None = field(default=None, repr=False)
 
     def may_fire(self, cue: Cue, where: str = "any") -> bool:
         """False when none of the cue's triggers is in the sentences it reads (``where``: any,
@@ -154,11 +155,7 @@ class Reading:
         if known is not None:
             return known
         if cue.tokens_needed is not None:
-            # tokens come from mentions: ⟨M from MDMA's, ⟨E (later ⟨B, ⟨C, ⟨X) from a
-            # treatment's; a cue needing a token no mention can give cannot match
-            kinds = {m.kind for m in self.mentions}
-            have = {"⟨M"} if "M" in kinds else set()
-            have |= {"⟨E", "⟨C"} if "E" in kinds else set()
+            have = self._tokens_possible()
             if not any(have.issuperset(needed) for needed in cue.tokens_needed):
                 known = self._candidates[key] = ()
                 return known
@@ -175,6 +172,17 @@ class Reading:
             known = tuple(i for piece in sorted(pieces) for i in groups[piece])
         self._candidates[key] = known
         return known
+
+    def _tokens_possible(self) -> frozenset[str]:
+        """The tokens the record's sentences can hold: ⟨M from MDMA's mentions, ⟨E (later
+        ⟨B, ⟨C, ⟨X) from a treatment's; a cue needing another token cannot match. Found once
+        (the mentions are all known when the record has been read)."""
+        if self._have is None:
+            kinds = {m.kind for m in self.mentions}
+            have = {"⟨M"} if "M" in kinds else set()
+            have |= {"⟨E", "⟨C"} if "E" in kinds else set()
+            self._have = frozenset(have)
+        return self._have
 
     def _scope(self, scope: str) -> tuple[str, list[int], list[tuple[int, ...]]]:
         """(the folded tokens of the scope's sentences, one per line; where each line
@@ -442,8 +450,11 @@ def sentences_read(reading: Reading, where: str = "any"):
 
 def _candidates_read(reading: Reading, cue: Cue, where: str) -> list[Sentence]:
     """The sentences of :func:`sentences_read` that may hold a match of ``cue``."""
+    indices = reading.candidates(cue, where)
+    if not indices:
+        return []
     sentences = reading.sentences
-    chosen = [sentences[i] for i in reading.candidates(cue, where)]
+    chosen = [sentences[i] for i in indices]
     if where in ("lead", "title"):
         return chosen
     return [s for s in chosen if s.is_title or not s.speculative]
