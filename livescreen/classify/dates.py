@@ -29,11 +29,14 @@ from typing import Any
 __all__ = ["ACTIVE_REGISTRATION", "new_since"]
 
 
+_ISO_PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?")
+
+
 def _period(value: Any) -> tuple[date, date] | None:
     """An ISO partial date as the period it covers: '2021' -> 2021-01-01..2021-12-31."""
     if not value:
         return None
-    match = re.match(r"^(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?", str(value).strip())
+    match = _ISO_PARTIAL_DATE.match(str(value).strip())
     if not match:
         return None
     year = int(match.group(1))

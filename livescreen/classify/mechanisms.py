@@ -43,7 +43,7 @@ from typing import Any
 
 from .cues import CUE, fold
 from .text import Reading, normalise
-from .vocabulary import Vocabulary
+from .vocabulary import Vocabulary, lower_words
 
 __all__ = [
     "ANALYSES",
@@ -227,7 +227,7 @@ _ANALYSIS_WORDS = (
 
 
 def _may_analyse(text: str) -> bool:
-    lower = text.lower()
+    lower, _ = lower_words(text)  # lower-cased once for this and the measure index
     return any(word in lower for word in _ANALYSIS_WORDS)
 
 

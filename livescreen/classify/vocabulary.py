@@ -201,7 +201,7 @@ class Vocabulary:
         if keys is None or (not text.isascii() and _UNFOLDED.search(text)):
             return list(self.mention_pattern.finditer(text))
         # the same length: only U+0130 lower-cases to two characters
-        lower, words = _lower_words(text)
+        lower, words = lower_words(text)
         hits = keys.intersection(words)
         if not hits:
             return []
@@ -228,7 +228,7 @@ class Vocabulary:
         starts at a word that follows no letter, digit or hyphen ("self-compassion" is not
         "compassion")."""
         found: list[tuple[tuple[str, str, str, bool, bool], str]] = []
-        lower, words = _lower_words(text)
+        lower, words = lower_words(text)
         if self._mechanism_keys.isdisjoint(words):
             return found  # no word of the text starts a measure or a construct
         # the text's words (runs of ASCII letters and digits) that start a measure or a
@@ -256,7 +256,7 @@ _ALNUM_LOWER = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 
 
 @functools.lru_cache(maxsize=1024)
-def _lower_words(text: str) -> tuple[str, list[str]]:
+def lower_words(text: str) -> tuple[str, list[str]]:
     """``text`` lower-cased and its words (runs of a-z and 0-9 of that): each sentence is
     read by both :meth:`Vocabulary.find_mentions` and :meth:`Vocabulary.mechanism_matches`,
     so it is split once. Callers do not change the list."""
