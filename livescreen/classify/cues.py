@@ -96,20 +96,36 @@ class Cue:
         """The triggers, shortest first (the likeliest to be present end the look soonest)."""
         return tuple(sorted(self.triggers or (), key=lambda t: (len(t), t)))
 
+    @functools.cached_property
+    def trigger_groups(self) -> tuple[tuple[str | None, tuple[str, ...]], ...]:
+        """The triggers in groups that share their first :data:`_PREFIX` characters, with
+        that prefix (None for a trigger alone in its group): where the prefix is not in a
+        text, no trigger of its group is, so one look stands for several ("clinicians now
+        need ", "clinicians still need ", ...). Groups in the order of their shortest
+        trigger, each shortest first."""
+        groups: dict[str, list[str]] = {}
+        for trigger in self.trigger_order:
+            groups.setdefault(trigger[:_PREFIX], []).append(trigger)
+        return tuple(
+            (prefix if len(group) > 1 and len(prefix) == _PREFIX else None, tuple(group))
+            for prefix, group in groups.items()
+        )
+
     def triggered(self, folded: str, seen: dict[str, bool] | None = None) -> bool:
         """Whether one of the triggers is in ``folded`` (a text as :func:`fold` gives it):
         when not, the pattern cannot match the text, or any part of it. ``seen``: the
-        answers for ``folded`` so far, by trigger (cues share triggers), kept up to date."""
+        answers for ``folded`` so far, by trigger or prefix (cues share them), kept up to
+        date."""
         if self.triggers is None:
             return True
         if seen is None:
             return any(t in folded for t in self.trigger_order)
-        for trigger in self.trigger_order:
-            hit = seen.get(trigger)
-            if hit is None:
-                hit = seen[trigger] = trigger in folded
-            if hit:
-                return True
+        for prefix, group in self.trigger_groups:
+            if prefix is not None and not _in(prefix, folded, seen):
+                continue  # no trigger of the group is there
+            for trigger in group:
+                if _in(trigger, folded, seen):
+                    return True
         return False
 
     def triggered_in(
@@ -122,8 +138,8 @@ class Cue:
         """The pieces of ``folded`` (lines joined by newlines, the i-th starting at
         ``starts[i]``) that hold one of the triggers, by index: the pattern cannot match any
         other piece (None: every piece may match). ``seen`` and ``found``: whether each
-        trigger is in ``folded`` and in which pieces, so far (cues share triggers), kept up
-        to date."""
+        trigger (or prefix) is in ``folded`` and in which pieces, so far (cues share
+        triggers), kept up to date."""
         if self.triggers is None:
             return None
         # first whether any trigger is there at all (a hit ends the look): for most cues
@@ -133,15 +149,18 @@ class Cue:
         if len(starts) == 1:
             return frozenset({0})
         pieces: set[int] = set()
-        for trigger in self.trigger_order:
-            if seen.get(trigger) is False:
-                continue  # known not to be there
-            hits = found.get(trigger)
-            if hits is None:
-                hits = found[trigger] = _pieces_holding(trigger, folded, starts)
-            pieces |= hits
-            if len(pieces) == len(starts):
-                break  # every piece may match
+        for prefix, group in self.trigger_groups:
+            if prefix is not None and not _in(prefix, folded, seen):
+                continue
+            for trigger in group:
+                if not _in(trigger, folded, seen):
+                    continue
+                hits = found.get(trigger)
+                if hits is None:
+                    hits = found[trigger] = _pieces_holding(trigger, folded, starts)
+                pieces |= hits
+                if len(pieces) == len(starts):
+                    return frozenset(pieces)  # every piece may match
         return frozenset(pieces)
 
     def has_tokens(self, tokens: str) -> bool:
@@ -214,6 +233,18 @@ def _outside_groups(pattern: str) -> str:
             last = i + 1
     out.append(pattern[last:])
     return "".join(out)
+
+
+# Triggers sharing this many first characters are looked for by them first.
+_PREFIX = 4
+
+
+def _in(text: str, folded: str, seen: dict[str, bool]) -> bool:
+    """Whether ``text`` is in ``folded``, looked for once (``seen`` keeps the answers)."""
+    hit = seen.get(text)
+    if hit is None:
+        hit = seen[text] = text in folded
+    return hit
 
 
 def _pieces_holding(trigger: str, folded: str, starts: list[int]) -> frozenset[int]:
