@@ -126,11 +126,11 @@ def mechanism_evidence(
     # triggers (searching otherwise would find nothing), each cue's triggers looked for when
     # it is first needed; and a text is scanned for measures only where it holds a word
     # that starts one (mechanism_matches looks at the text's words first).
-    search = _Searches(texts)
+    search = _Searches([text for text, _ in texts])
     # one pass of the index over each text: (text, is_title, [(group facts, phrase)])
     scanned = [(t, is_title, vocabulary.mechanism_matches(t)) for t, is_title in texts]
     if not any(hits for _, _, hits in scanned) and not any(
-        search[name](text) for text, _ in texts for _, name in _ANALYSIS_CUES
+        search(name, index) for index in range(len(texts)) for _, name in _ANALYSIS_CUES
     ):
         return evidence
     # (slug, measure) pairs whose terms the record writes out: their ambiguous
@@ -142,15 +142,15 @@ def mechanism_evidence(
         if facts[0] == "I" and facts[4]
     }
     found: dict[str, dict[str, bool]] = {}  # slug -> shown name -> is an instrument
-    for text, is_title, hits in scanned:
+    for index, (text, is_title, hits) in enumerate(scanned):
         keyword = is_title is None
         if not hits and not _may_analyse(text):
             continue
         if not keyword and (
-            search["mechanism-future"](text) or search["mechanism-background"](text)
+            search("mechanism-future", index) or search("mechanism-background", index)
         ):
             continue
-        measured = keyword or bool(search["mechanism-measured"](text))
+        measured = keyword or bool(search("mechanism-measured", index))
         in_sentence = False
         for (kind, slug, name, ambiguous, _), _phrase in hits:
             if kind == "I":
@@ -165,15 +165,15 @@ def mechanism_evidence(
             continue
         for analysis, cue_name in _ANALYSIS_CUES:
             if analysis not in evidence.analyses:
-                if hit := search[cue_name](text):
+                if hit := search(cue_name, index):
                     evidence.analyses[analysis] = hit.group(0)
         if in_sentence and "mechanism-of-change" not in evidence.analyses:
             if hit := _PREDICTS_OUTCOME.search(text):
                 evidence.analyses["mechanism-of-change"] = hit.group(0)
-    for keyword in keywords:
+    for index in range(len(reading.sentences), len(texts)):  # the keywords
         for analysis, cue_name in _ANALYSIS_CUES[:2]:
             if analysis not in evidence.analyses:
-                if hit := search[cue_name](keyword):
+                if hit := search(cue_name, index):
                     evidence.analyses[analysis] = hit.group(0)
     if {"mediation", "moderation"} & set(evidence.analyses):
         evidence.analyses.pop("mechanism-of-change", None)
@@ -186,29 +186,43 @@ def mechanism_evidence(
     return evidence
 
 
-def _nothing(text: str) -> None:
-    """The search of a cue whose triggers the record lacks: it finds nothing."""
-    return None
+class _Searches:
+    """A cue's search over one text of the record (by its index in ``texts``), run only
+    where that text holds one of the cue's triggers: elsewhere it would find nothing. The
+    texts are folded and joined once (one line each), each cue's texts found when it is
+    first asked for."""
 
-
-class _Searches(dict):
-    """Cue name -> the search to run over a text of the record: the cue's own, or
-    :func:`_nothing` when none of its triggers is in the record (decided when first asked)."""
-
-    def __init__(self, texts: list[tuple[str, bool | None]]) -> None:
-        super().__init__()
+    def __init__(self, texts: list[str]) -> None:
         self._texts = texts
-        self._folded: str | None = None
+        self._lines: tuple[str, list[int]] | None = None  # folded texts, each one's start
         self._seen: dict[str, bool] = {}
+        self._found: dict[str, frozenset[int]] = {}
+        self._where: dict[str, frozenset[int] | None] = {}  # cue -> its texts (None: all)
 
-    def __missing__(self, name: str):
-        if self._folded is None:
-            self._folded = fold("\n".join(text for text, _ in self._texts))
+    def __call__(self, name: str, index: int) -> re.Match[str] | None:
         cue = CUE[name]
-        search = self[name] = (
-            cue.regex.search if cue.triggered(self._folded, self._seen) else _nothing
-        )
-        return search
+        if name not in self._where:
+            self._where[name] = self._texts_of(cue)
+        where = self._where[name]
+        if where is not None and index not in where:
+            return None
+        return cue.regex.search(self._texts[index])
+
+    def _texts_of(self, cue) -> frozenset[int] | None:
+        if self._lines is None:
+            joined = "\n".join(self._texts)
+            folded = fold(joined)
+            starts, at = [], 0
+            for text in self._texts:
+                starts.append(at)
+                at += len(text) + 1
+            self._lines = (folded, starts)
+            if len(folded) != len(joined):  # pragma: no cover - fold() keeps lengths
+                self._lines = (folded, [])
+        folded, starts = self._lines
+        if not starts:  # pragma: no cover - positions unknown: the whole record's answer
+            return None if cue.triggered(folded, self._seen) else frozenset()
+        return cue.triggered_in(folded, starts, self._seen, self._found)
 
 
 # Words without which no analysis cue can fire: a cheap test before the cues run.
