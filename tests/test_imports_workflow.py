@@ -148,6 +148,25 @@ def test_a_preprint_is_related_not_merged():
     assert any("preprint" in text for text in merged.works[0].related)
 
 
+def test_a_work_is_classified_from_the_copy_whose_abstract_it_shows():
+    abstract = "A randomised trial of MDMA-assisted therapy versus prolonged exposure."
+    bare = exported(PSYCINFO, OTHER, 1, authors=["Mitchell JM"], journal="Nature Medicine",
+                    volume="27", pages="1025-1033", design="unclear", highlight=False)  # fmt: skip
+    full = exported(EMBASE, OTHER, 2, authors=["Mitchell JM"], journal="Nature Medicine",
+                    volume="27", pages="1025-1033", abstract=abstract, design="rct",
+                    highlight=True)  # fmt: skip
+    (work,) = [w for w in cross_source([], {}, [bare, full]).works]
+    assert work.record["abstract"] == abstract
+    assert (work.record["design"], work.record["highlight"]) == ("rct", True)
+    # a PubMed record without an abstract shows the copy's, with the copy's classification
+    record = {**pubmed("36713926", OTHER, authors=("Mitchell JM",)), "design": "unclear"}
+    record.update(journal="Nature Medicine", volume="27", pages="1025-1033", year=2023)
+    merged = cross_source([record], {}, [full])
+    (work,) = merged.works
+    assert work.record["abstract"] == abstract and work.record["design"] == "rct"
+    assert work.record["pmid"] == "36713926"
+
+
 def test_a_work_only_an_export_found_is_flagged_when_the_essay_cites_it():
     from livescreen.review.screening import _essay_flags
 

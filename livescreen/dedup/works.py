@@ -17,8 +17,9 @@ and nothing is compared (PubMed gives every record one PMID). Otherwise all reco
 clustered (`deduplicate`: identifiers first, then blocked fuzzy matching; zero false merges
 first). A work's metadata is its PubMed record where it has one (curated, and classified
 from PubMed's text), the gaps (DOI, PMCID, abstract) filled from the other copies; else the
-merged record (`dedup.merge`: the best metadata of the copies) over the classification of
-its best copy.
+merged record (`dedup.merge`: the best metadata of the copies). Its classification is that
+of the copy whose abstract the row shows (PubMed's record, unless it had none), so design
+and highlight agree with the text a reviewer reads.
 
 **Stable ids.** A work with a PubMed record is screened under its PMID. A work only other
 sources found takes the first free id of: a PMID its copies carry, `doi:<doi>`, the smallest
@@ -45,6 +46,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from livescreen.columns import CLASSIFICATION_COLUMNS
 from livescreen.dedup import deduplicate
 from livescreen.dedup.merge import FIELDS as BEST_FIELDS
 
@@ -153,6 +155,9 @@ def cross_source(
                 if not work.record.get(name) and cluster.record.get(name):
                     work.record[name] = cluster.record[name]
                     work.doi_from_copies |= name == "doi"
+            if not pubmed_member.get("abstract") and work.record.get("abstract"):
+                # the row shows a copy's abstract: its classification read that abstract
+                work.record.update(_classification(members, work.record["abstract"]))
             taken.add(work.record_id)
             works.append(_with_copies(work, members, cluster))
         else:
@@ -175,6 +180,8 @@ def cross_source(
         taken.add(record_id)
         best = by_id[cluster.record["primary_record_id"]]
         record = {**best, **{k: cluster.record.get(k) for k in MERGED_FIELDS}}
+        # the classification of the copy whose abstract the row shows (the longest)
+        record.update(_classification(members, record.get("abstract")))
         record["pmid"] = record_id if record_id.isdigit() else None
         work = Work(record_id=record_id, record=record, member_ids=[record_id])
         works.append(_with_copies(work, members, cluster))
@@ -187,6 +194,16 @@ def cross_source(
     _follow_splits(works, previous)
     merges = _merges(result, works)
     return Merged(works, _pairs(result, works), len(inputs), by_source, merges)
+
+
+def _classification(members: Sequence[Mapping[str, Any]], abstract: Any) -> dict[str, Any]:
+    """The classification columns of the first copy whose abstract is `abstract` (the text
+    the row shows, so design and highlight agree with what a reviewer reads); none when no
+    classified copy has it."""
+    for member in members:
+        if abstract and member.get("abstract") == abstract and "design" in member:
+            return {k: member[k] for k in CLASSIFICATION_COLUMNS if k in member}
+    return {}
 
 
 def _content_key(record: Mapping[str, Any]) -> str:
