@@ -412,11 +412,8 @@ def build(
             torn=bool(torn),
             extra_lines=[
                 *_source_lines(imports, merged, carried),
-                *(
-                    f"- {m['name']}: {m['records']} records found from {m['seeds']} seeds "
-                    f"({m['query']})"
-                    for m in other_methods
-                ),  # fmt: skip
+                *(f"- {m['name']}: {m['records']} records found from {m['seeds']} seeds "
+                  f"({m['query']})" for m in other_methods),  # fmt: skip
                 *(agreement_lines(agreed) if agreed else []),
                 *stopping,
             ],
