@@ -44,6 +44,7 @@ def each_logged(
     Python process and a Snakemake job per keyword; the rate limit is shared through its
     lock files (`livescreen.sources.ratelimit`), threads included."""
     logger = logging.getLogger("livescreen")
+    before = logger.handlers[:], logger.level  # put back afterwards (a caller's logging)
     handlers = []
     for name, path in logs.items():
         handler = logging.FileHandler(path, mode="w", encoding="utf-8")
@@ -70,6 +71,8 @@ def each_logged(
     finally:
         for handler in handlers:
             handler.close()
+        logger.handlers[:], level = before
+        logger.setLevel(level)
     if failures:
         names = ", ".join(name for name, _ in failures)
         first = failures[0][1]

@@ -44,6 +44,19 @@ def test_every_task_runs_when_one_fails_and_the_failure_is_raised_and_logged(tmp
     assert "done c" in logs["c"].read_text() and "esearch" not in logs["c"].read_text()
 
 
+def test_the_callers_logging_is_put_back(tmp_path):
+    logger = logging.getLogger("livescreen")
+    handler = logging.NullHandler()
+    logger.handlers[:] = [handler]
+    logger.setLevel(logging.WARNING)
+    try:
+        each_logged({"a": tmp_path / "a.log"}, lambda name, log: log.info("x"))
+        assert logger.handlers == [handler] and logger.level == logging.WARNING
+    finally:
+        logger.handlers[:] = []
+        logger.setLevel(logging.NOTSET)
+
+
 def test_several_failures_are_named_together(tmp_path):
     logs = {name: tmp_path / f"{name}.log" for name in ("a", "b", "c")}
 
