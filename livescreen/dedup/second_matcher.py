@@ -15,7 +15,7 @@ it (`veto`):
 A vetoed pair stays what livescreen decided (a related pair is linked) or becomes a
 ``possible`` pair for a human: one matcher calling it a duplicate makes it a close call,
 never a silent merge. Every merge bib-dedupe asked for carries the rule ``second-matcher``
-and what livescreen alone had decided, in `merges.csv`'s reason.
+and what livescreen alone had decided, in `merged_duplicates.csv`'s reason.
 
 bib-dedupe (https://github.com/CoLRev-Environment/bib-dedupe) is an optional dependency:
 `pip install "livescreen[bib-dedupe]"`. It reads records in its own BibTeX-like columns
