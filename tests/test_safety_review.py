@@ -107,13 +107,9 @@ def _by_author(works):
     return {w.record["authors"][0]: w.record_id for w in works}
 
 
-# Sequence: run 1 reads the export as [alpha, beta]; the reviewer includes alpha (row
-# `import:h`) and excludes beta (row `import:h-2`). The database re-sorts the results in the
-# next export of the same search (relevance/date order), so run 2 reads [beta, alpha]: the ids
-# swap. Harm: each decision shows on the other record (an include moved to a record the
-# reviewer excluded, and vice versa) with nothing flagged.
-def test_numbered_ids_do_not_swap_when_an_export_lists_records_in_another_order(tmp_path):
-    store = tmp_path / "decisions.csv"
+def _twins_decided(store):
+    """Run 1 of the twins: (alpha, beta, its works, id by first author), with alpha
+    included and beta excluded in `store`."""
     alpha, beta = _twins()
     first_works = cross_source([], {}, [alpha, beta]).works
     first = _by_author(first_works)
@@ -123,6 +119,17 @@ def test_numbered_ids_do_not_swap_when_an_export_lists_records_in_another_order(
         Decision(first["Alpha A"], "include", "", "AB", source_file="t"),
         Decision(first["Beta B"], "exclude", "not a trial", "AB", source_file="t"),
     )
+    return alpha, beta, first_works, first
+
+
+# Sequence: run 1 reads the export as [alpha, beta]; the reviewer includes alpha (row
+# `import:h`) and excludes beta (row `import:h-2`). The database re-sorts the results in the
+# next export of the same search (relevance/date order), so run 2 reads [beta, alpha]: the ids
+# swap. Harm: each decision shows on the other record (an include moved to a record the
+# reviewer excluded, and vice versa) with nothing flagged.
+def test_numbered_ids_do_not_swap_when_an_export_lists_records_in_another_order(tmp_path):
+    store = tmp_path / "decisions.csv"
+    alpha, beta, first_works, first = _twins_decided(store)
     second_works = cross_source([], {}, [beta, alpha], previous=ids_of(first_works)).works
     shown = run(store, second_works)
     second = _by_author(second_works)
@@ -140,15 +147,7 @@ def test_a_doi_appearing_later_does_not_hand_the_import_id_and_its_decision_to_i
     tmp_path,
 ):
     store = tmp_path / "decisions.csv"
-    alpha, beta = _twins()
-    first_works = cross_source([], {}, [alpha, beta]).works
-    first = _by_author(first_works)
-    decide(
-        store,
-        DECIDED,
-        Decision(first["Alpha A"], "include", "", "AB", source_file="t"),
-        Decision(first["Beta B"], "exclude", "not a trial", "AB", source_file="t"),
-    )
+    alpha, beta, first_works, first = _twins_decided(store)
     alpha_doi = {**alpha, "doi": "10.1177/02698811221000001"}
     alpha_doi["import_ids"] = import_ids(alpha_doi)
     second_works = cross_source([], {}, [alpha_doi, beta], previous=ids_of(first_works)).works
