@@ -26,6 +26,8 @@ STARTED = time.time()  # logs written after this belong to this invocation
 # at once, all under the shared rate limit; network waits, not CPUs, so not `threads:`
 NETWORK_WORKERS = 4
 SCREENING = "results/screening"
+# results a step reads back when what they are made from did not change (livescreen/memo.py)
+MEMO = "results/.memo"
 SCREENING_OUTPUTS = [f"{SCREENING}/tables.json", f"{SCREENING}/screening.json"]
 # Before anything else, on every invocation: reviewers' saved edits go into the decision
 # store. The screening step reruns whenever the store changed (same day or not), so the

@@ -43,5 +43,6 @@ rule report_pages:
         # the run summary (as results/runs/latest_summary.md), in screening.json's
         # run_folder: the screening step writes both, and the folder is known only then
         run_summary="summary.md",
+        memo=MEMO,
     script:
         "../scripts/report.py"

@@ -35,5 +35,6 @@ rule screening_tables:
         second_matcher=config["deduplicate"]["second_matcher"],
         # the decision store's fingerprint: the tables are rebuilt whenever it changed
         decisions_state=DECISIONS_STATE,
+        memo=MEMO,
     script:
         "../scripts/tables.py"

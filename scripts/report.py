@@ -2,6 +2,8 @@
 diagram), the search documentation, records per year and the highlighted trials, from
 screening.json (livescreen/export/report.py)."""
 
+from pathlib import Path
+
 from livescreen.export.report import write_pages
 from livescreen.logs import logged
 
@@ -15,5 +17,6 @@ with logged(snakemake.log[0]) as log:
         essay_date=params.essay_date,
         summary_name=params.run_summary,
         config=snakemake.config,
+        memo=Path(params.memo),
     )
     log.info(line)

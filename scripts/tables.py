@@ -22,6 +22,7 @@ with logged(snakemake.log[0]) as log:
         order=params.order,
         stopping_rule=dict(params.stopping),
         second_matcher=params.second_matcher,
+        memo=Path(params.memo),
         log=log,
     )
     write_outputs(result, output.screening, output.manifest)

@@ -42,12 +42,12 @@ records (different PMIDs) are left out: PubMed already tells them apart.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from livescreen.columns import CLASSIFICATION_COLUMNS
-from livescreen.dedup import deduplicate
+from livescreen.dedup import Result, deduplicate
 from livescreen.dedup.merge import FIELDS as BEST_FIELDS
 
 PUBMED = "PubMed"
@@ -122,13 +122,15 @@ def cross_source(
     others: Sequence[Mapping[str, Any]] = (),
     previous: Mapping[str, Sequence[str]] | None = None,
     second_opinion: Sequence[tuple[str, str]] = (),
+    cluster: Callable[..., Result] = deduplicate,
 ) -> Merged:
     """The works of this run (see the module doc): PubMed's works in input order, then the
     works only other sources found, by id. `previous` is the last run's works (record_id ->
     member_ids): a work keeps the id it was screened under, and a work whose copies were
     another row's before (a split) lists that row's id, so its decision follows.
     `second_opinion`: the duplicate pairs of a second matcher over `dedup_inputs`
-    (`livescreen.dedup.second_matcher`)."""
+    (`livescreen.dedup.second_matcher`). `cluster`: `deduplicate` or a stand-in giving its
+    result (the screening step reads back the result for unchanged inputs, livescreen.memo)."""
     previous = previous or {}
     by_source = {PUBMED: len(pubmed)} if pubmed else {}
     for record in others:
@@ -140,7 +142,7 @@ def cross_source(
     inputs = dedup_inputs(pubmed, others)
     by_id = {r["record_id"]: r for r in inputs}
     original = {f"pubmed:{r['pmid']}": r for r in pubmed}
-    result = deduplicate(inputs, second_opinion=second_opinion)
+    result = cluster(inputs, second_opinion=second_opinion)
 
     works: list[Work] = []
     taken: set[str] = set()

@@ -46,15 +46,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import matplotlib
+from livescreen import memo as memo_files
+from livescreen.files import LIST_SEPARATOR, atomic_path, iter_jsonl, read_json
 
-matplotlib.use("Agg")  # files only, no display
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.patches import Patch, Rectangle  # noqa: E402
-
-from livescreen.files import LIST_SEPARATOR, atomic_path, iter_jsonl, read_json  # noqa: E402
+if TYPE_CHECKING:  # matplotlib is imported only when a figure is drawn
+    from matplotlib.figure import Figure
 
 SOFTWARE = ("livescreen", "snakemake", "requests", "lxml", "rapidfuzz", "tenacity")
 SCREENING_KEYS = ("run", "run_folder", "publications", "essay_matches", "highlighted")
@@ -409,6 +407,12 @@ def per_year_figure(counts: YearCounts, keywords: list[str], essay_date: str) ->
     cited by the essay) and a last row of the essay-cited records, one column per year, a
     colour bar, the essay's date as a dashed line. Cells holding essay-cited records are
     hatched and labelled ``to screen+cited``."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, no display
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch, Rectangle
+
     essay = dt.date.fromisoformat(essay_date)
     found = counts.years()
     years = list(range(min([*found, essay.year]), max([*found, essay.year]) + 1))
@@ -474,11 +478,33 @@ def per_year_figure(counts: YearCounts, keywords: list[str], essay_date: str) ->
 
 
 def records_per_year(
-    counts: YearCounts, keywords: list[str], essay_date: str, svg_path, png_path
+    counts: YearCounts, keywords: list[str], essay_date: str, svg_path, png_path, memo=None
 ) -> None:
     """`per_year_figure`, written as SVG (no date in it: the same counts give the same file)
-    and PNG."""
-    figure = per_year_figure(counts, keywords, essay_date)
+    and PNG; drawn again only when what it shows changed, with a `memo` folder
+    (livescreen.memo)."""
+    shown = (
+        sorted(counts.to_screen.items()),
+        sorted(counts.essay_cited.items()),
+        sorted(counts.essay.items()),
+        counts.undated,
+        list(keywords),
+        essay_date,
+    )
+    memo_files.files(
+        memo,
+        "records_per_year",
+        shown,
+        [svg_path, png_path],
+        lambda: _draw_per_year(counts, keywords, essay_date, svg_path, png_path),
+    )
+
+
+def _draw_per_year(counts, keywords, essay_date, svg_path, png_path) -> None:
+    figure = per_year_figure(counts, keywords, essay_date)  # selects matplotlib's backend
+    import matplotlib
+    import matplotlib.pyplot as plt
+
     with matplotlib.rc_context({"svg.hashsalt": "livescreen-report"}):  # fixed ids
         figure.savefig(svg_path, metadata={"Date": None}, bbox_inches="tight")
     figure.savefig(png_path, dpi=150, bbox_inches="tight")
@@ -499,10 +525,18 @@ def _split(cell) -> list[str]:
 
 
 def write_pages(
-    inputs, outputs, *, keywords: list[str], essay_date: str, summary_name: str, config: dict
+    inputs,
+    outputs,
+    *,
+    keywords: list[str],
+    essay_date: str,
+    summary_name: str,
+    config: dict,
+    memo: Path | None = None,
 ) -> str:
     """The `report_pages` rule: every page from screening.json and the search records;
-    returns the log line. `inputs`/`outputs` are the rule's named files."""
+    returns the log line. `inputs`/`outputs` are the rule's named files; `memo`: where the
+    figure of unchanged counts is kept (livescreen.memo)."""
     screening = read_screening(inputs.screening)
     searches = [read_json(path) for path in inputs.searches]
     documentation = search_documentation(
@@ -518,7 +552,9 @@ def write_pages(
     essay = screening["essay_matches"]
     years = record_years(iter_jsonl(inputs.records), [row["pmid"] for row in essay])
     counts = year_counts(screening["publications"], essay, searches, years)
-    records_per_year(counts, keywords, essay_date, outputs.per_year_svg, outputs.per_year_png)
+    records_per_year(
+        counts, keywords, essay_date, outputs.per_year_svg, outputs.per_year_png, memo
+    )
     highlighted = screening["highlighted"]
     write_html(outputs.highlighted, page("Highlighted trials", highlighted_table(highlighted)))
     summary = Path(screening["run_folder"]) / summary_name

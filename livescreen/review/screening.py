@@ -30,12 +30,14 @@ from livescreen.columns import (
     REGISTRATION_COLUMNS,
     SCREENING_COLUMNS,
 )
+from livescreen.dedup import deduplicate
 from livescreen.dedup.essay import match_essay_references, merge_search_hits, trial_links
 from livescreen.dedup.second_matcher import read_second_opinion
 from livescreen.dedup.works import cross_source
 from livescreen.errors import LivescreenError
 from livescreen.fetch import RecordStore
 from livescreen.files import iter_jsonl, read_json, read_jsonl, write_csv, write_json, write_jsonl
+from livescreen.memo import value as memo_value
 from livescreen.review.decisions import (
     CONFLICT_COLUMNS,
     DECISION_COLUMNS,
@@ -188,10 +190,12 @@ def build(
     order: str = "priority",
     stopping_rule: dict | None = None,
     second_matcher: str = "none",
+    memo: Path | None = None,
     now: dt.datetime | None = None,
     log=None,
 ) -> dict:
-    """Run the screening step; return the machine-readable copy (screening.json's content)."""
+    """Run the screening step; return the machine-readable copy (screening.json's content).
+    `memo`: the folder where the clustering of unchanged records is kept (livescreen.memo)."""
     screening, decisions = Path(screening), Path(decisions)
     now = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
     run_time = now.isoformat().replace("+00:00", "Z")
@@ -249,9 +253,13 @@ def build(
                 )
             opinion = read_second_opinion(inputs.second_opinion[0], second_matcher)
             pairs, second = opinion["pairs"], f"{opinion['matcher']} {opinion['version']}"
-        merged = cross_source(
-            records, mechanisms, imported, previous=works_before, second_opinion=pairs
-        )
+
+        def cluster(copies, **options):  # the same records, the same clusters: read back
+            return memo_value(
+                memo, "deduplicate", (copies, options), lambda: deduplicate(copies, **options)
+            )
+
+        merged = cross_source(records, mechanisms, imported, works_before, pairs, cluster=cluster)
         works = [w for w in merged.works if w.pmid not in cited]
         flagged = _essay_flags(works, references, essay_title_match, set(notes))
         possible += flagged
