@@ -123,7 +123,7 @@ def test_works_from_read_back_clusters_are_the_works_computed(tmp_path):
         {"record_id": "europepmc:MED/1", "source": "Europe PMC", "pmid": "1",
          "title": "MDMA-assisted therapy for PTSD: a randomised trial",
          "authors": ["Mitchell JM"], "year": 2021, "journal": "Nat Med", "doi": "10.1/a"},
-        {"record_id": "europepmc:PPR/9", "source": "Europe PMC",
+        {"record_id": "europepmc:PPR/9", "source": "Europe PMC", "searched": "2026-12-02",
          "title": "Openness after MDMA therapy", "authors": ["Wagner MT"], "year": 2024},
     ]  # fmt: skip
     mechanisms = {"1": ["fear_extinction"], "2": ["fear_extinction"]}
@@ -142,3 +142,9 @@ def test_works_from_read_back_clusters_are_the_works_computed(tmp_path):
     assert computed.count == 1
     assert first == fresh and again == fresh
     assert len(fresh.works) == 3
+    # the next day's search: the same records, only the date they were searched differs
+    tomorrow = [{**r, "searched": "2026-12-03"} for r in others]
+    read_back = cross_source(pubmed, mechanisms, tomorrow, cluster=cluster)
+    assert computed.count == 1
+    assert read_back == cross_source(pubmed, mechanisms, tomorrow)
+    assert read_back.works[2].record["searched"] == "2026-12-03"  # the row shows today's

@@ -53,6 +53,9 @@ from livescreen.dedup.merge import FIELDS as BEST_FIELDS
 PUBMED = "PubMed"
 # metadata a PubMed record may lack and another copy may give
 FILL_FROM_COPIES = ("doi", "pmcid", "abstract", "volume", "issue", "pages", "journal_title")
+# when a source was asked, not what the record says: left out of matching, so the clusters
+# (and the screening step's copy of them, livescreen.memo) are the same on another day
+RUN_FIELDS = ("searched",)
 # metadata of a work only other sources found, from the merged record
 MERGED_FIELDS = (
     *BEST_FIELDS,  # each the best copy's (livescreen.dedup.merge)
@@ -142,7 +145,8 @@ def cross_source(
     inputs = dedup_inputs(pubmed, others)
     by_id = {r["record_id"]: r for r in inputs}
     original = {f"pubmed:{r['pmid']}": r for r in pubmed}
-    result = cluster(inputs, second_opinion=second_opinion)
+    matched = [{k: v for k, v in r.items() if k not in RUN_FIELDS} for r in inputs]
+    result = cluster(matched, second_opinion=second_opinion)
 
     works: list[Work] = []
     taken: set[str] = set()
