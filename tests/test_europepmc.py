@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -548,3 +551,26 @@ def test_the_snapshot_answers_europe_pmc_searches_like_pubmed(config, snapshot):
         assert all(set(r) == set(RECORD_KEYS) | set(EXTRA_KEYS) for r in result["records"])
     with pytest.raises(UntranslatableQuery):
         offline.search_pubmed("MDMA")
+
+
+def test_a_record_has_the_same_bytes_in_every_process(results, tmp_path):
+    """Field order must not follow a set's order, which changes with each process's string
+    hashing: the records file would change on every run (and with it every step after)."""
+    source = tmp_path / "result.json"
+    source.write_text(json.dumps(results[:3]), encoding="utf-8")
+    code = (
+        "import json, sys; from livescreen.sources.europepmc import parse_result; "
+        "print(json.dumps([parse_result(r) for r in json.load(open(sys.argv[1]))]))"
+    )
+    printed = {
+        subprocess.run(
+            [sys.executable, "-c", code, str(source)],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2", "3", "4")
+    }
+    assert len(printed) == 1

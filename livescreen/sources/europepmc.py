@@ -312,7 +312,9 @@ def parse_result(result: dict) -> dict:
     abstract = flatten_markup(get.text("abstractText"))
     mesh, mesh_major = _mesh(get)
     language = get.text("language")
-    notices = {name: [] for name in set(NOTICE_TYPES.values())}
+    # dict.fromkeys, not a set: a set's order changes with each process's string hashing,
+    # and with it the record's field order and its file's bytes from one run to the next
+    notices = {name: [] for name in dict.fromkeys(NOTICE_TYPES.values())}
     for kind, entry in links:
         if kind in NOTICE_TYPES:
             notices[NOTICE_TYPES[kind]].append(_notice(entry))
