@@ -25,6 +25,7 @@ fetched is ever lost, and the day each record was last confirmed current is kept
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import logging
 import sqlite3
@@ -35,8 +36,11 @@ from typing import Protocol
 
 from lxml import etree
 
+from livescreen import memo
 from livescreen.errors import LivescreenError, RemoteError
+from livescreen.files import write_jsonl
 from livescreen.logs import Progress
+from livescreen.parse.pubmed_xml import PubmedXmlError, iter_articles
 from livescreen.sources.eutils import (
     ARTICLE_TAGS,
     CHANGE_CHECK_CHUNK,
@@ -178,6 +182,13 @@ class RecordStore:
         """A file-like `<PubmedArticleSet>` of the stored `pmids`, read lazily from the store,
         so the parser streams through any number of records in flat memory."""
         return io.BufferedReader(_ChunkReader(self._iter_xml(pmids)), buffer_size=1 << 16)
+
+    def xml_digest(self, pmids: Iterable[str]) -> str:
+        """The sha256 of what `open_xml(pmids)` reads: equal digests, equal records parsed."""
+        digest = hashlib.sha256()
+        for chunk in self._iter_xml(pmids):
+            digest.update(chunk)
+        return digest.hexdigest()
 
     def _iter_xml(self, pmids: Iterable[str]) -> Iterator[bytes]:
         yield XML_HEADER + b"<PubmedArticleSet>\n"
@@ -368,6 +379,23 @@ def unreadable_store(store: RecordStore, pmids: Sequence[str], exc: Exception) -
         f"the record store holds {len(unusable)} record(s) the parser cannot read: {named}; "
         "run `snakemake --forcerun fetch` and the fetch step fetches them again"
     )
+
+
+def parse_stored(
+    store: RecordStore, pmids: list[str], target: str | Path, memo_folder: Path | None = None
+) -> bool:
+    """The parse step: the stored records of `pmids` parsed into `target` (JSONL), or, when
+    the stored XML is byte for byte what was parsed last time, that parse's file copied
+    back (livescreen.memo). Returns whether it parsed."""
+    def parse() -> None:
+        try:
+            with store.open_xml(pmids) as xml:
+                write_jsonl(target, ensure_complete(pmids, iter_articles(xml)))
+        except PubmedXmlError as exc:
+            raise unreadable_store(store, pmids, exc) from None
+
+    data = (list(pmids), store.xml_digest(pmids)) if memo_folder else None
+    return memo.files(memo_folder, "parse", data, [target], parse)
 
 
 def _now() -> str:

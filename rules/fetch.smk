@@ -27,5 +27,6 @@ rule parse:
         "../envs/livescreen.yaml"
     params:
         store=STORE,
+        memo=MEMO,
     script:
         "../scripts/parse.py"

@@ -1,16 +1,16 @@
-"""Snakemake rule `parse`: stored PubMed XML of the fetched PMIDs -> results/data/records.jsonl."""
+"""Snakemake rule `parse`: stored PubMed XML of the fetched PMIDs -> results/data/records.jsonl;
+the same stored XML as last time gives last time's records, copied back
+(livescreen.fetch.parse_stored)."""
 
-from livescreen.fetch import RecordStore, ensure_complete, unreadable_store
-from livescreen.files import read_json, write_jsonl
+from pathlib import Path
+
+from livescreen.fetch import RecordStore, parse_stored
+from livescreen.files import read_json
 from livescreen.logs import logged
-from livescreen.parse.pubmed_xml import PubmedXmlError, iter_articles
 
 with logged(snakemake.log[0]) as log:
     pmids = read_json(snakemake.input[0])["pmids"]
     store = RecordStore(snakemake.params.store)
-    try:
-        with store.open_xml(pmids) as xml:
-            write_jsonl(snakemake.output[0], ensure_complete(pmids, iter_articles(xml)))
-    except PubmedXmlError as exc:
-        raise unreadable_store(store, pmids, exc) from None
-    log.info("parsed %d records", len(pmids))
+    parsed = parse_stored(store, pmids, snakemake.output[0], Path(snakemake.params.memo))
+    how = "parsed" if parsed else "read back (the stored XML is unchanged since the last parse)"
+    log.info("%d records %s", len(pmids), how)

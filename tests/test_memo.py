@@ -10,6 +10,8 @@ from livescreen import memo
 from livescreen.dedup import deduplicate
 from livescreen.dedup.works import cross_source
 from livescreen.export.report import YearCounts, records_per_year
+from livescreen.fetch import RecordStore, parse_stored
+from livescreen.files import read_jsonl
 
 
 class Calls:
@@ -148,3 +150,29 @@ def test_works_from_read_back_clusters_are_the_works_computed(tmp_path):
     assert computed.count == 1
     assert read_back == cross_source(pubmed, mechanisms, tomorrow)
     assert read_back.works[2].record["searched"] == "2026-12-03"  # the row shows today's
+
+
+def _article(pmid: str, title: str) -> bytes:
+    return (
+        f"<PubmedArticle><MedlineCitation><PMID>{pmid}</PMID><Article>"
+        f"<ArticleTitle>{title}</ArticleTitle></Article></MedlineCitation></PubmedArticle>"
+    ).encode()
+
+
+def test_the_parse_of_unchanged_stored_xml_is_read_back_and_a_revision_parsed(tmp_path):
+    store = RecordStore(tmp_path / "store")
+    store.put([("1", _article("1", "MDMA and fear extinction")),
+               ("2", _article("2", "Alliance in MDMA therapy"))], "test")  # fmt: skip
+    target, folder = tmp_path / "records.jsonl", tmp_path / "memo"
+    assert parse_stored(store, ["1", "2"], target, folder) is True
+    first = target.read_bytes()
+    target.unlink()  # Snakemake deletes the output before the job runs
+    assert parse_stored(store, ["1", "2"], target, folder) is False
+    assert target.read_bytes() == first
+    store.replace([("2", _article("2", "Alliance in MDMA therapy (corrected)"))], "test")
+    assert parse_stored(store, ["1", "2"], target, folder) is True
+    assert [r["title"] for r in read_jsonl(target)] == [
+        "MDMA and fear extinction",
+        "Alliance in MDMA therapy (corrected)",
+    ]
+    assert parse_stored(store, ["1"], target, folder) is True  # other PMIDs: parsed
