@@ -387,6 +387,7 @@ def parse_stored(
     """The parse step: the stored records of `pmids` parsed into `target` (JSONL), or, when
     the stored XML is byte for byte what was parsed last time, that parse's file copied
     back (livescreen.memo). Returns whether it parsed."""
+
     def parse() -> None:
         try:
             with store.open_xml(pmids) as xml:

@@ -1,14 +1,15 @@
-"""Work done again only when what it is made from changed: the cross-source clustering and
-the figures are pure functions of their data, and on a no-change update run their data is
-the same (issue #19: the local tail of such a run should cost a few seconds).
+"""Work done again only when what it is made from changed: the parse of the stored XML, the
+cross-source clustering and the records-per-year figure are pure functions of their data,
+and on a no-change update run their data is the same (issue #19: the local tail of such a
+run should cost a few seconds).
 
 An entry is keyed by a sha256 digest of the data (pickled) and of livescreen's own source
-files and the versions of the libraries that draw or match, so an edit to the code or an
-upgrade misses every entry. Each kind of work has one slot under the memo folder
+files and the versions of the libraries that parse, match or draw, so an edit to the code
+or an upgrade misses every entry. Each kind of work has one slot under the memo folder
 (`results/.memo/`) holding its last result only. A miss is never a wrong answer: an entry
 whose key differs, that cannot be read, or whose stored files no longer have the digests
 recorded with them is computed again. Snakemake deletes a job's declared outputs before the
-job runs, so figures are kept here as copies and copied back, not left in place.
+job runs, so files are kept here as copies and copied back, not left in place.
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ from livescreen.files import atomic_path
 
 T = TypeVar("T")
 PACKAGE = Path(__file__).resolve().parent
-# libraries whose upgrade may change a stored result (matching, drawing)
-LIBRARIES = ("rapidfuzz", "matplotlib")
+# libraries whose upgrade may change a stored result (matching, drawing, parsing)
+LIBRARIES = ("rapidfuzz", "matplotlib", "lxml")
 MANIFEST = "manifest.json"
 
 
