@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import pickle
 import shutil
 from collections.abc import Callable, Sequence
@@ -102,12 +103,23 @@ def files(
     entry.mkdir(parents=True, exist_ok=True)
     digests = []
     for number, output in enumerate(outputs):
-        with atomic_path(entry / str(number)) as tmp:
-            shutil.copyfile(output, tmp)
+        _keep(Path(output), entry / str(number))
         digests.append(_sha256(entry / str(number)))
     with atomic_path(entry / MANIFEST) as tmp:
         Path(tmp).write_text(json.dumps({"key": wanted, "files": digests}), encoding="utf-8")
     return True
+
+
+def _keep(output: Path, copy: Path) -> None:
+    """`copy` becomes a hard link to `output` (no second copy of a large file on disk; our
+    writers replace files, never write into them, and a copy altered anyway fails its
+    digest), or a copy where the file system has no links."""
+    copy.unlink(missing_ok=True)
+    try:
+        os.link(output, copy)
+    except OSError:
+        with atomic_path(copy) as tmp:
+            shutil.copyfile(output, tmp)
 
 
 def _stored_files(entry: Path, wanted: str, count: int) -> list[Path] | None:
