@@ -17,7 +17,7 @@ import pytest
 from livescreen.classify import CUES, classify, load_vocabulary
 from livescreen.classify import cues as cues_module
 from livescreen.classify import vocabulary as vocabulary_module
-from livescreen.classify.cues import fold
+from livescreen.classify.cues import cues_that_may_fire, fold, trigger_lines
 from livescreen.classify.text import normalise, read_record
 from livescreen.classify.vocabulary import Vocabulary
 
@@ -35,10 +35,8 @@ def full_path(monkeypatch):
     pattern's own finditer, the mechanism index over every text."""
 
     def reference():
-        monkeypatch.setattr(cues_module.Cue, "triggered", lambda self, folded, seen=None: True)
-        monkeypatch.setattr(
-            cues_module.Cue, "triggered_in", lambda self, folded, starts, seen, found: None
-        )
+        monkeypatch.setattr(cues_module.Cue, "triggered", lambda self, folded: True)
+        monkeypatch.setattr(cues_module.Cue, "lines", lambda self, found: None)
         monkeypatch.setattr(cues_module.Cue, "has_tokens", lambda self, tokens: True)
         monkeypatch.setattr(
             Vocabulary,
@@ -155,6 +153,35 @@ def test_random_text_never_matches_without_a_trigger():
             if cue.regex.search(text):
                 assert cue.triggered(folded), (cue.name, text)
                 assert cue.has_tokens(text), (cue.name, text)
+
+
+def test_one_pass_finds_every_trigger_a_search_per_trigger_finds():
+    """trigger_lines (Aho-Corasick over the whole table) gives, for every trigger, exactly
+    the lines that hold it, overlapping and nested occurrences included, and
+    cues_that_may_fire names exactly the cues with a trigger there or none at all."""
+    rng = random.Random(7)
+    triggers = sorted({t for cue in CUES for t in (cue.triggers or ())})
+    pieces = triggers + [" ", "-", "⟨m0⟩", "s", "e", "ing", ".", "\u00e9", "\u03b2"]
+    for _ in range(2000):
+        lines = [
+            fold("".join(rng.choice(pieces) for _ in range(rng.randint(0, 8))))
+            for _ in range(rng.randint(1, 5))
+        ]
+        found = trigger_lines(lines)
+        expected = {
+            t: {i for i, line in enumerate(lines) if t in line}
+            for t in triggers
+            if any(t in line for line in lines)
+        }
+        assert found == expected, lines
+        may_fire = cues_that_may_fire(found)
+        for cue in CUES:
+            holds = cue.triggers is None or any(t in line for t in cue.triggers for line in lines)
+            assert (cue.name in may_fire) == holds, (cue.name, lines)
+            if cue.triggers is not None:
+                assert cue.lines(found) == {
+                    i for i, line in enumerate(lines) if any(t in line for t in cue.triggers)
+                }
 
 
 def test_letters_that_fold_to_ascii_are_all_known():

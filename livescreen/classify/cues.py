@@ -24,14 +24,15 @@ Public API
 
 from __future__ import annotations
 
-import bisect
 import functools
 import re
 import re._constants as _sre_constants  # the pattern parser, for the pre-filter
 import re._parser as _sre_parser
 from dataclasses import dataclass
 
-__all__ = ["CUE", "CUES", "CUES_BY_GROUP", "Cue"]
+import ahocorasick  # pyahocorasick: every trigger found in one pass
+
+__all__ = ["CUE", "CUES", "CUES_BY_GROUP", "Cue", "cues_that_may_fire", "fold", "trigger_lines"]
 
 
 # Placeholders usable in cue patterns (expanded when the table is built):
@@ -96,72 +97,27 @@ class Cue:
         """The triggers, shortest first (the likeliest to be present end the look soonest)."""
         return tuple(sorted(self.triggers or (), key=lambda t: (len(t), t)))
 
-    @functools.cached_property
-    def trigger_groups(self) -> tuple[tuple[str | None, tuple[str, ...]], ...]:
-        """The triggers in groups that share their first :data:`_PREFIX` characters, with
-        that prefix (None for a trigger alone in its group): where the prefix is not in a
-        text, no trigger of its group is, so one look stands for several ("clinicians now
-        need ", "clinicians still need ", ...). Groups in the order of their shortest
-        trigger, each shortest first."""
-        groups: dict[str, list[str]] = {}
-        for trigger in self.trigger_order:
-            groups.setdefault(trigger[:_PREFIX], []).append(trigger)
-        return tuple(
-            (prefix if len(group) > 1 and len(prefix) == _PREFIX else None, tuple(group))
-            for prefix, group in groups.items()
-        )
-
-    def triggered(self, folded: str, seen: dict[str, bool] | None = None) -> bool:
+    def triggered(self, folded: str) -> bool:
         """Whether one of the triggers is in ``folded`` (a text as :func:`fold` gives it):
-        when not, the pattern cannot match the text, or any part of it. ``seen``: the
-        answers for ``folded`` so far, by trigger or prefix (cues share them), kept up to
-        date."""
-        if self.triggers is None:
-            return True
-        if seen is None:
-            return any(t in folded for t in self.trigger_order)
-        for prefix, group in self.trigger_groups:
-            if prefix is not None and not _in(prefix, folded, seen):
-                continue  # no trigger of the group is there
-            for trigger in group:
-                if _in(trigger, folded, seen):
-                    return True
-        return False
+        when not, the pattern cannot match the text, or any part of it."""
+        return self.triggers is None or any(t in folded for t in self.trigger_order)
 
-    def triggered_in(
-        self,
-        folded: str,
-        starts: list[int],
-        seen: dict[str, bool],
-        found: dict[str, frozenset[int]],
-    ) -> frozenset[int] | None:
-        """The pieces of ``folded`` (lines joined by newlines, the i-th starting at
-        ``starts[i]``) that hold one of the triggers, by index: the pattern cannot match any
-        other piece (None: every piece may match). ``seen`` and ``found``: whether each
-        trigger (or prefix) is in ``folded`` and in which pieces, so far (cues share
-        triggers), kept up to date."""
-        if self.triggers is None:
+    def lines(self, found: dict[str, set[int]]) -> set[int] | None:
+        """The lines of a text that hold one of the cue's triggers, read from ``found``
+        (:func:`trigger_lines` of those lines): the pattern cannot match any other line.
+        None: any line may match (the cue has no triggers, or triggers the table's index
+        does not hold, as a cue built outside :data:`CUES` may)."""
+        if self.triggers is None or not self.indexed:
             return None
-        # first whether any trigger is there at all (a hit ends the look): for most cues
-        # none is, and then no trigger's pieces need finding
-        if not self.triggered(folded, seen):
-            return frozenset()
-        if len(starts) == 1:
-            return frozenset({0})
-        pieces: set[int] = set()
-        for prefix, group in self.trigger_groups:
-            if prefix is not None and not _in(prefix, folded, seen):
-                continue
-            for trigger in group:
-                if not _in(trigger, folded, seen):
-                    continue
-                hits = found.get(trigger)
-                if hits is None:
-                    hits = found[trigger] = _pieces_holding(trigger, folded, starts)
-                pieces |= hits
-                if len(pieces) == len(starts):
-                    return frozenset(pieces)  # every piece may match
-        return frozenset(pieces)
+        lines: set[int] = set()
+        for trigger in self.triggers.intersection(found):
+            lines |= found[trigger]
+        return lines
+
+    @functools.cached_property
+    def indexed(self) -> bool:
+        """Every trigger is in the table's trigger index (:func:`trigger_lines` finds it)."""
+        return self.triggers is not None and self.triggers <= _trigger_index()[1]
 
     def has_tokens(self, tokens: str) -> bool:
         """Whether ``tokens`` holds the tokens a match needs (False: it cannot match)."""
@@ -235,33 +191,44 @@ def _outside_groups(pattern: str) -> str:
     return "".join(out)
 
 
-# Triggers sharing this many first characters are looked for by them first.
-_PREFIX = 4
+def trigger_lines(lines: list[str]) -> dict[str, set[int]]:
+    """Every trigger of the cue table that ``lines`` hold (texts as :func:`fold` gives
+    them), with the indices of the lines holding it: one pass over each line finds all
+    triggers of every cue at once (Aho-Corasick), where a look per trigger would read the
+    text once for each of several hundred."""
+    automaton = _trigger_index()[0]
+    found: dict[str, set[int]] = {}
+    for index, line in enumerate(lines):
+        for _end, trigger in automaton.iter(line):
+            found.setdefault(trigger, set()).add(index)
+    return found
 
 
-def _in(text: str, folded: str, seen: dict[str, bool]) -> bool:
-    """Whether ``text`` is in ``folded``, looked for once (``seen`` keeps the answers)."""
-    hit = seen.get(text)
-    if hit is None:
-        hit = seen[text] = text in folded
-    return hit
+def cues_that_may_fire(found: dict[str, set[int]]) -> frozenset[str]:
+    """The names of the cues that may fire in a text whose triggers are ``found``
+    (:func:`trigger_lines`): those with one of them, and those that always run. Every other
+    cue's pattern cannot match the text."""
+    _, _, by_trigger, always = _trigger_index()
+    names = set(always)
+    for trigger in found:
+        names.update(by_trigger[trigger])
+    return frozenset(names)
 
 
-def _pieces_holding(trigger: str, folded: str, starts: list[int]) -> frozenset[int]:
-    """The indices of the pieces (lines starting at ``starts``) of ``folded`` holding
-    ``trigger``: each occurrence found with str.find, its line by bisection (a trigger holds
-    no newline, so an occurrence lies within one line)."""
-    if "\n" in trigger:  # could span lines: every line may hold it
-        return frozenset(range(len(starts)))
-    pieces = set()
-    at = folded.find(trigger)
-    while at >= 0:
-        piece = bisect.bisect_right(starts, at) - 1
-        pieces.add(piece)
-        # the next occurrence in a later piece (this one is counted)
-        following = starts[piece + 1] if piece + 1 < len(starts) else len(folded)
-        at = folded.find(trigger, following)
-    return frozenset(pieces)
+@functools.cache
+def _trigger_index():
+    """(an Aho-Corasick automaton over every trigger of the table, those triggers, the
+    cues of each trigger, the cues that always run)."""
+    by_trigger: dict[str, list[str]] = {}
+    for cue in CUES:
+        for trigger in cue.triggers or ():
+            by_trigger.setdefault(trigger, []).append(cue.name)
+    automaton = ahocorasick.Automaton()
+    for trigger in sorted(by_trigger):
+        automaton.add_word(trigger, trigger)
+    automaton.make_automaton()
+    always = frozenset(cue.name for cue in CUES if cue.triggers is None)
+    return automaton, frozenset(by_trigger), by_trigger, always
 
 
 _CACHE: dict[str, re.Pattern[str]] = {}
@@ -282,7 +249,7 @@ def _compiled(pattern: str) -> re.Pattern[str]:
 # "versus-established" needs a treatment token. Each cue's pattern is read once (with the
 # regex module's own parser) for the *triggers*: literal strings at least one of which is in
 # every text it can match, and the *tokens* (<M>, <E>, <C>) it needs. A record's text is
-# scanned once for every cue's triggers (:func:`cues_present`); a cue none of whose triggers
+# scanned once for every cue's triggers (:func:`trigger_lines`); a cue none of whose triggers
 # is there is not run, and its answer (no match) is the same as running it. A cue whose
 # pattern gives no trigger of at least _MIN_TRIGGER characters is always run.
 

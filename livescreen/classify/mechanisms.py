@@ -41,7 +41,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .cues import CUE, fold
+from .cues import CUE, fold, trigger_lines
 from .text import Reading, normalise
 from .vocabulary import Vocabulary, lower_words
 
@@ -189,40 +189,23 @@ def mechanism_evidence(
 class _Searches:
     """A cue's search over one text of the record (by its index in ``texts``), run only
     where that text holds one of the cue's triggers: elsewhere it would find nothing. The
-    texts are folded and joined once (one line each), each cue's texts found when it is
-    first asked for."""
+    texts are scanned for every trigger once, when a cue is first asked for."""
 
     def __init__(self, texts: list[str]) -> None:
         self._texts = texts
-        self._lines: tuple[str, list[int]] | None = None  # folded texts, each one's start
-        self._seen: dict[str, bool] = {}
-        self._found: dict[str, frozenset[int]] = {}
-        self._where: dict[str, frozenset[int] | None] = {}  # cue -> its texts (None: all)
+        self._found: dict[str, set[int]] | None = None  # trigger -> the texts holding it
+        self._where: dict[str, set[int] | None] = {}  # cue -> its texts (None: all)
 
     def __call__(self, name: str, index: int) -> re.Match[str] | None:
         cue = CUE[name]
         if name not in self._where:
-            self._where[name] = self._texts_of(cue)
+            if self._found is None:
+                self._found = trigger_lines([fold(text) for text in self._texts])
+            self._where[name] = cue.lines(self._found)
         where = self._where[name]
         if where is not None and index not in where:
             return None
         return cue.regex.search(self._texts[index])
-
-    def _texts_of(self, cue) -> frozenset[int] | None:
-        if self._lines is None:
-            joined = "\n".join(self._texts)
-            folded = fold(joined)
-            starts, at = [], 0
-            for text in self._texts:
-                starts.append(at)
-                at += len(text) + 1
-            self._lines = (folded, starts)
-            if len(folded) != len(joined):  # pragma: no cover - fold() keeps lengths
-                self._lines = (folded, [])
-        folded, starts = self._lines
-        if not starts:  # pragma: no cover - positions unknown: the whole record's answer
-            return None if cue.triggered(folded, self._seen) else frozenset()
-        return cue.triggered_in(folded, starts, self._seen, self._found)
 
 
 # Words without which no analysis cue can fire: a cheap test before the cues run.

@@ -38,7 +38,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .cues import CUE, Cue, fold
+from .cues import CUE, Cue, cues_that_may_fire, fold, trigger_lines
 from .vocabulary import Vocabulary
 
 __all__ = [
@@ -128,13 +128,10 @@ class Reading:
     evidence: list[tuple[str, str]] = field(default_factory=list)  # (cue name, phrase)
     roles: dict[int, str] = field(default_factory=dict)  # E mention index -> role
     cue_roles: dict[str, str] = field(default_factory=dict)  # cue name -> role it gave
-    # the pre-filter: the sentences a cue reads (all, lead or title) folded and joined once
-    # per scope, the sentences each trigger is in, and each cue's candidate sentences
-    _scopes: dict[str, tuple[str, list[int], list[tuple[int, ...]]]] = field(
-        default_factory=dict, repr=False
-    )
-    _trigger_seen: dict[str, dict[str, bool]] = field(default_factory=dict, repr=False)
-    _trigger_pieces: dict[str, dict[str, frozenset[int]]] = field(default_factory=dict, repr=False)
+    # the pre-filter: the sentences each trigger is in (found once, for every cue), and each
+    # cue's candidate sentences by scope
+    _trigger_lines: dict[str, set[int]] | None = field(default=None, repr=False)
+    _may_fire: frozenset[str] = field(default=frozenset(), repr=False)  # cue names
     _candidates: dict[tuple[str, str], tuple[int, ...]] = field(default_factory=dict, repr=False)
     _have: frozenset[str] | None = field(default=None, repr=False)
 
@@ -144,6 +141,19 @@ class Reading:
         Asked after the record is read: token letters change later (E -> B, C, X), the words
         around them do not."""
         return bool(self.candidates(cue, where))
+
+    def may_hold(self, cue: Cue) -> bool:
+        """False when no sentence holds one of the cue's triggers (one set look-up: most
+        cues asked of a record are such; :meth:`candidates` gives the sentences)."""
+        if self._trigger_lines is None:
+            self._scan()
+        return cue.name in self._may_fire or not cue.indexed
+
+    def _scan(self) -> None:
+        # the words around the tokens are what the triggers read, and they do not change
+        # once the record is read: one scan serves every cue and scope
+        self._trigger_lines = trigger_lines([fold(s.tokens) for s in self.sentences])
+        self._may_fire = cues_that_may_fire(self._trigger_lines)
 
     def candidates(self, cue: Cue, where: str = "any") -> tuple[int, ...]:
         """The indices (in ``sentences``, ascending) of the sentences of ``where`` (any, lead
@@ -159,17 +169,17 @@ class Reading:
             if not any(have.issuperset(needed) for needed in cue.tokens_needed):
                 known = self._candidates[key] = ()
                 return known
-        folded, starts, groups = self._scope(scope)
-        pieces = cue.triggered_in(
-            folded,
-            starts,
-            self._trigger_seen.setdefault(scope, {}),
-            self._trigger_pieces.setdefault(scope, {}),
-        )
-        if pieces is None:
-            known = tuple(i for group in groups for i in group)
+        if self._trigger_lines is None:
+            self._scan()
+        lines = cue.lines(self._trigger_lines)
+        indices = range(len(self.sentences)) if lines is None else sorted(lines)
+        sentences = self.sentences
+        if scope == "lead":
+            known = tuple(i for i in indices if sentences[i].lead)
+        elif scope == "title":
+            known = tuple(i for i in indices if sentences[i].is_title)
         else:
-            known = tuple(i for piece in sorted(pieces) for i in groups[piece])
+            known = tuple(indices)
         self._candidates[key] = known
         return known
 
@@ -183,29 +193,6 @@ class Reading:
             have |= {"⟨E", "⟨C"} if "E" in kinds else set()
             self._have = frozenset(have)
         return self._have
-
-    def _scope(self, scope: str) -> tuple[str, list[int], list[tuple[int, ...]]]:
-        """(the folded tokens of the scope's sentences, one per line; where each line
-        starts; the sentence indices each line stands for)."""
-        found = self._scopes.get(scope)
-        if found is None:
-            chosen = [
-                i
-                for i, s in enumerate(self.sentences)
-                if scope == "any" or (s.lead if scope == "lead" else s.is_title)
-            ]
-            joined = "\n".join(self.sentences[i].tokens for i in chosen)
-            folded = fold(joined)
-            if len(folded) == len(joined):  # lower() kept every position: one line each
-                starts, at = [], 0
-                for i in chosen:
-                    starts.append(at)
-                    at += len(self.sentences[i].tokens) + 1
-                found = (folded, starts, [(i,) for i in chosen])
-            else:  # pragma: no cover - fold() keeps lengths; if not, one line for all
-                found = (folded, [0], [tuple(chosen)])
-            self._scopes[scope] = found
-        return found
 
     def evidence_for(self, role: str) -> list[tuple[str, str]]:
         return [(n, p) for n, p in self.evidence if self.cue_roles.get(n) == role]
@@ -475,6 +462,8 @@ def first_phrase(reading: Reading, cue_name: str, where: str = "any") -> tuple[s
     """The first phrase a cue matches (as :func:`cue_phrases` reads ``where``) and whether it
     is in the title; None when the cue does not fire. Stops at the first match."""
     cue = CUE[cue_name]
+    if not reading.may_hold(cue):
+        return None
     for sentence in _candidates_read(reading, cue, where):
         if cue.has_tokens(sentence.tokens) and (match := cue.search(sentence.tokens)):
             return untokenise(match.group(0), reading.mentions).strip(" ,;"), sentence.is_title
