@@ -4,6 +4,7 @@ the same run, and a check that every output column of every record is the same.
     python benchmarks/bench_classify.py               # c0f8751 and 8eab571 vs the working tree
     python benchmarks/bench_classify.py --before HEAD
     python benchmarks/bench_classify.py --check-only    # outputs compared, nothing timed
+    python benchmarks/bench_classify.py --step          # the classify step, 10,000 records
 
 The default commits: c0f8751, the last with the classifier as one classify.py (the ~450
 records/s of issue #19), and 8eab571, the package just before the pre-filter.
@@ -14,6 +15,16 @@ project root, an older commit's from a `git archive` of that commit's `livescree
 same records (a JSONL file built once from ../shared and the project's own data), classifies
 them once untimed (imports, compiled patterns, caches warm), then REPEATS times timed; the
 best run is its figure. The versions take turns, so a slow minute of the VM falls on all.
+
+`--step` times the classify *step* instead: a JSONL file of 10,000 records (`--step-records`;
+the MEDLINE records with abstracts repeated with new PMIDs, so no record is a copy of
+another in the classification cache's eyes) read, classified and written as the workflow's
+`classify` rule does. An older commit runs its own step as its scripts/classify.py did
+(one process, every record classified); the working tree runs
+`livescreen.classify.batch.classify_file` with 1 and with `--threads` worker processes
+(the rule's `threads:`) and no cache, so every record is classified. Wall time, from the
+start of the step's work to its output written (imports and the vocabulary excluded in
+every version; the worker processes' start-up included).
 
 Record sets (`--sets`, default medline-abstracts,ptsd):
   medline-abstracts  the real <PubmedArticle> records of ../shared/fixtures/medline that have
@@ -266,6 +277,126 @@ print(json.dumps({"records": len(records), "seconds": times, "package": package.
 """
 
 
+STEP_CHILD = r"""
+import json, sys, time
+root, records_path, out_path, threads = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+sys.path.insert(0, root)
+import yaml
+config = yaml.safe_load(open(root + "/config.yaml", encoding="utf-8"))
+try:
+    from livescreen.classify.batch import classify_file
+except ImportError:
+    classify_file = None
+if classify_file is None or threads == 0:  # the step as an older scripts/classify.py ran it
+    from livescreen.classify import classify, load_vocabulary
+    try:
+        from livescreen.files import iter_jsonl, write_jsonl
+    except ImportError:
+        from livescreen.tables import iter_jsonl, write_jsonl
+    vocabulary = load_vocabulary(config)
+    started = time.perf_counter()
+    def classified():
+        for record in iter_jsonl(records_path):
+            record.update(classify(record, vocabulary, config["essay_date"]))
+            yield record
+    write_jsonl(out_path, classified())
+else:
+    # as rules/common.smk's classification_settings() gives them
+    settings = {
+        "essay_date": config["essay_date"],
+        "vocabulary": config.get("vocabulary", {}),
+        "mechanism_instruments": config.get("mechanism_instruments"),
+        "keywords": [{"slug": k["slug"]} for k in config.get("keywords") or []],
+    }
+    started = time.perf_counter()
+    classify_file(records_path, out_path, settings, threads=threads, cache=None)
+seconds = time.perf_counter() - started
+count = sum(1 for line in open(out_path, encoding="utf-8") if line.strip())
+print(json.dumps({"records": count, "seconds": seconds}))
+"""
+
+
+def run_step(root: Path, records: Path, out: Path, threads: int) -> dict:
+    import _common
+
+    with _common.CpuMeter() as meter:
+        done = subprocess.run(
+            [sys.executable, "-c", STEP_CHILD, str(root), str(records), str(out), str(threads)],
+            capture_output=True,
+            text=True,
+            cwd=root,
+            env={**os.environ, "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1"},
+        )
+    if done.returncode != 0:
+        raise RuntimeError(f"{root}: classify step failed:\n{done.stderr[-4000:]}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result["others_cpu_share"] = meter.others
+    return result
+
+
+def step_records(source: Path, target: Path, count: int) -> Path:
+    """``count`` records from ``source`` repeated with new PMIDs (and DOIs dropped)."""
+    import _common
+
+    base = [json.loads(line) for line in open(source, encoding="utf-8")]
+    with open(target, "w", encoding="utf-8") as out:
+        for i in range(count):
+            record = dict(base[i % len(base)])
+            record["pmid"] = str(_common.FIRST_SYNTHETIC_PMID + i)
+            record["doi"] = None
+            out.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+    return target
+
+
+def time_step(versions, folder: Path, args) -> dict:
+    """The classify step of each version on the same file, taking turns; best of rounds."""
+    records = step_records(
+        folder / "medline-abstracts.jsonl", folder / "step-records.jsonl", args.step_records
+    )
+    runs = []
+    for label, root in versions:
+        if label == "working tree":
+            runs += [
+                (f"working tree, {n} process{'es' if n > 1 else ''}", root, n)
+                for n in sorted({1, args.threads})
+            ]
+        else:
+            runs.append((label, root, 0))
+    best: dict[str, float] = {}
+    others: list[float] = []
+    outputs: dict[str, Path] = {}
+    for _ in range(args.rounds):
+        for index, (label, root, threads) in enumerate(runs):
+            out = outputs[label] = folder / f"step-out-{index}.jsonl"
+            result = run_step(root, records, out, threads)
+            best[label] = min(best.get(label, float("inf")), result["seconds"])
+            if result["others_cpu_share"] is not None:
+                others.append(result["others_cpu_share"])
+    count = args.step_records
+    issue = best[runs[0][0]] if runs[0][2] == 0 else None
+    print(
+        f"classify step: {count:,} records (MEDLINE records with abstracts, new PMIDs), best of"
+        f" {args.rounds} (others used up to {max(others, default=0):.0%} of the CPU)"
+    )
+    print(f"  {'version':28} {'s':>8} {'records/s':>10} {'x first':>8}")
+    rows = {}
+    for label, _root, _threads in runs:
+        rate = count / best[label]
+        ratio = "" if issue is None else f"{issue / best[label]:8.2f}"
+        rows[label] = {"seconds": round(best[label], 3), "records_per_s": round(rate, 1)}
+        print(f"  {label:28} {best[label]:8.3f} {rate:10,.0f} {ratio}")
+    # the same file out whatever the number of processes (older versions write other columns)
+    texts = {outputs[label].read_bytes() for label, _, threads in runs if threads}
+    same = len(texts) == 1
+    print(f"  working tree's output byte-identical with 1 and {args.threads} processes: {same}")
+    return {
+        "records": count,
+        "versions": rows,
+        "identical": same,
+        "others_max": max(others, default=None),
+    }
+
+
 def run_child(root: Path, records: Path, out: Path | None, repeats: int) -> dict:
     import _common
 
@@ -343,6 +474,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check-only", action="store_true", help="compare outputs, time nothing")
     parser.add_argument("--no-check", action="store_true", help="time only")
     parser.add_argument("--json", type=Path, help="keep the figures in this file")
+    parser.add_argument("--step", action="store_true", help="time the classify step instead")
+    parser.add_argument("--step-records", type=int, default=10_000)
+    parser.add_argument("--threads", type=int, default=2, help="worker processes (--step)")
     args = parser.parse_args(argv)
     befores = args.before or list(BEFORE)
 
@@ -359,6 +493,11 @@ def main(argv: list[str] | None = None) -> int:
     print()
 
     figures: dict = {"machine": _common.machine(), "sets": {}, "check": {}}
+    if args.step:
+        figures["step"] = time_step(versions, folder, args)
+        if args.json:
+            args.json.write_text(json.dumps(figures, indent=2, default=str))
+        return 0
     if not args.no_check:
         after_out = folder / "out-after.jsonl"
         run_child(_common.ROOT, paths["all"], after_out, 0)

@@ -126,7 +126,7 @@ def mechanism_evidence(
     # triggers (searching otherwise would find nothing), each cue's triggers looked for when
     # it is first needed; and a text is scanned for measures only where it holds a word
     # that starts one (mechanism_matches looks at the text's words first).
-    search = _Searches([text for text, _ in texts])
+    search = _Searches(reading, keywords)
     # one pass of the index over each text: (text, is_title, [(group facts, phrase)])
     scanned = [(t, is_title, vocabulary.mechanism_matches(t)) for t, is_title in texts]
     if not any(hits for _, _, hits in scanned) and not any(
@@ -187,12 +187,15 @@ def mechanism_evidence(
 
 
 class _Searches:
-    """A cue's search over one text of the record (by its index in ``texts``), run only
-    where that text holds one of the cue's triggers: elsewhere it would find nothing. The
-    texts are scanned for every trigger once, when a cue is first asked for."""
+    """A cue's search over one text of the record (by its index in ``texts``: the
+    sentences' raw text, then the keywords), run only where that text holds one of the
+    cue's triggers: elsewhere it would find nothing. The sentences' triggers are the
+    reading's (:meth:`Reading.trigger_lines`); the keywords are scanned when first asked."""
 
-    def __init__(self, texts: list[str]) -> None:
-        self._texts = texts
+    def __init__(self, reading: Reading, keywords: list[str]) -> None:
+        self._reading = reading
+        self._texts = [s.raw for s in reading.sentences] + keywords
+        self._keywords = keywords
         self._found: dict[str, set[int]] | None = None  # trigger -> the texts holding it
         self._where: dict[str, set[int] | None] = {}  # cue -> its texts (None: all)
 
@@ -200,12 +203,20 @@ class _Searches:
         cue = CUE[name]
         if name not in self._where:
             if self._found is None:
-                self._found = trigger_lines([fold(text) for text in self._texts])
+                self._found = self._triggers()
             self._where[name] = cue.lines(self._found)
         where = self._where[name]
         if where is not None and index not in where:
             return None
         return cue.regex.search(self._texts[index])
+
+    def _triggers(self) -> dict[str, set[int]]:
+        found = {t: set(lines) for t, lines in self._reading.trigger_lines().items()}
+        if self._keywords:
+            offset = len(self._reading.sentences)
+            for trigger, lines in trigger_lines([fold(k) for k in self._keywords]).items():
+                found.setdefault(trigger, set()).update(i + offset for i in lines)
+        return found
 
 
 # Words without which no analysis cue can fire: a cheap test before the cues run.

@@ -144,6 +144,10 @@ class DesignRule:
             + tuple((c, "any") for c in self.any_cues)
         )
 
+    @functools.cached_property
+    def cue_names(self) -> frozenset[str]:
+        return frozenset(self.lead_cues + self.title_cues + self.any_cues)
+
 
 # First rule that fires wins. Order matters: a protocol is a protocol whatever it plans; an
 # overview of reviews is a review even when typed Meta-Analysis; a secondary analysis of an
@@ -368,6 +372,8 @@ def _design(record: Mapping[str, Any], reading: Reading) -> tuple[str, str, str]
             continue  # a registration's design is its trial's design
         # each cue's first phrase (the title is the first sentence); a phrase in the title
         # is stronger evidence than one in the abstract
+        if not reading.may_hold_any(rule.cue_names):
+            continue  # no cue of the rule can fire (most rules, for most records)
         hits = []
         for cue_name, where in rule.cues_read:
             if cue_name == "healthy-volunteers" and patients:

@@ -149,10 +149,25 @@ class Reading:
             self._scan()
         return cue.name in self._may_fire or not cue.indexed
 
+    def may_hold_any(self, names: frozenset[str]) -> bool:
+        """False when no cue of ``names`` (cues of the table, :data:`CUE`) has a trigger in
+        any sentence: none of them can fire."""
+        if self._trigger_lines is None:
+            self._scan()
+        return not names.isdisjoint(self._may_fire)
+
+    def trigger_lines(self) -> dict[str, set[int]]:
+        """The sentences (by index) that hold each trigger, in their text as written
+        (``raw``): one scan serves every cue, every scope and the mechanism cues, which
+        read that text. A trigger in a sentence's tokens is in its raw text too (a token
+        replaces a mention, and no trigger holds a token's characters), so the token cues
+        are searched in every sentence where they can match."""
+        if self._trigger_lines is None:
+            self._scan()
+        return self._trigger_lines
+
     def _scan(self) -> None:
-        # the words around the tokens are what the triggers read, and they do not change
-        # once the record is read: one scan serves every cue and scope
-        self._trigger_lines = trigger_lines([fold(s.tokens) for s in self.sentences])
+        self._trigger_lines = trigger_lines([fold(s.raw) for s in self.sentences])
         self._may_fire = cues_that_may_fire(self._trigger_lines)
 
     def candidates(self, cue: Cue, where: str = "any") -> tuple[int, ...]:
