@@ -20,7 +20,7 @@ from contextlib import closing
 from itertools import islice
 from pathlib import Path
 
-from livescreen.files import iter_jsonl, write_jsonl
+from livescreen.files import atomic_path
 from livescreen.logs import Progress
 
 CHUNK = 2000  # records read, looked up and classified at a time
@@ -48,22 +48,21 @@ class ClassificationCache:
         with closing(sqlite3.connect(self.path)) as db, db:
             db.execute("CREATE TABLE IF NOT EXISTS classified (key TEXT PRIMARY KEY, result TEXT)")
 
-    def get(self, keys: list[str]) -> dict[str, dict]:
+    def get(self, keys: list[str]) -> dict[str, str]:
+        """The classifications (JSON text) of the keys held."""
         found = {}
         with closing(sqlite3.connect(self.path)) as db:
             for start in range(0, len(keys), 900):
                 chunk = keys[start : start + 900]
                 marks = ",".join("?" * len(chunk))
                 sql = f"SELECT key, result FROM classified WHERE key IN ({marks})"
-                found.update((k, json.loads(v)) for k, v in db.execute(sql, chunk))
+                found.update(db.execute(sql, chunk))
         return found
 
-    def put(self, results: dict[str, dict]) -> None:
+    def put(self, results: dict[str, str]) -> None:
+        """Keep classifications (JSON text) by key."""
         with closing(sqlite3.connect(self.path)) as db, db:
-            db.executemany(
-                "INSERT OR REPLACE INTO classified VALUES (?, ?)",
-                [(k, json.dumps(v, ensure_ascii=False)) for k, v in results.items()],
-            )
+            db.executemany("INSERT OR REPLACE INTO classified VALUES (?, ?)", results.items())
 
 
 _worker: tuple | None = None  # (vocabulary, essay_date) in each worker process
@@ -76,11 +75,27 @@ def _start_worker(settings: dict) -> None:
     _worker = (load_vocabulary(settings), settings["essay_date"])
 
 
-def _classify_one(record: dict) -> dict:
+def _classify_lines(lines: list[str]) -> list[tuple[str, str, bool]]:
+    """Each JSON line as (the record with its classification, the classification), both as
+    JSON, and whether it is highlighted. Workers take and give text: the parsing and
+    writing happen beside the classifying, on the worker's core, and text is cheap to send
+    between processes."""
     from livescreen.classify import classify
 
     vocabulary, essay_date = _worker
-    return classify(record, vocabulary, essay_date)
+    out = []
+    for line in lines:
+        record = json.loads(line)
+        result = classify(record, vocabulary, essay_date)
+        record.update(result)
+        out.append(
+            (
+                json.dumps(record, ensure_ascii=False),
+                json.dumps(result, ensure_ascii=False),
+                bool(result["highlight"]),
+            )
+        )
+    return out
 
 
 def classify_file(
@@ -94,7 +109,8 @@ def classify_file(
     """Classify every record of `source` (JSONL) into `target`; return counts for the log.
 
     `settings` holds what classify needs besides the record (`vocabulary`, `essay_date`,
-    `mechanism_instruments`, …) as the config gives them.
+    `mechanism_instruments`, …) as the config gives them. A record is looked up in the
+    cache by its line, as written; the output is each record with its classification.
     """
     store = ClassificationCache(cache) if cache else None
     prefix = fingerprint(settings)
@@ -105,40 +121,48 @@ def classify_file(
     else:
         _start_worker(settings)
 
-    def chunks() -> Iterator[list[dict]]:
-        records = iter_jsonl(source)
-        while chunk := list(islice(records, CHUNK)):
-            yield chunk
+    def chunks() -> Iterator[list[str]]:
+        with open(source, encoding="utf-8") as handle:
+            lines = (line.rstrip("\n") for line in handle if line.strip())
+            while chunk := list(islice(lines, CHUNK)):
+                yield chunk
 
     total = _count_lines(source)
     progress = Progress("classifying records", total) if total > 2 * CHUNK else None
 
-    def classified() -> Iterable[dict]:
+    def classified() -> Iterable[str]:
         for chunk in chunks():
-            keys = [_key(prefix, record) for record in chunk]
+            keys = [_key(prefix, line) for line in chunk] if store else chunk
             known = store.get(keys) if store else {}
-            todo = [(k, r) for k, r in zip(keys, chunk, strict=True) if k not in known]
-            records = [r for _, r in todo]
-            results = (
-                pool.map(_classify_one, records, chunksize=POOL_CHUNK)
-                if pool
-                else map(_classify_one, records)
-            )
-            fresh = dict(zip((k for k, _ in todo), results, strict=True))
+            todo = list(dict.fromkeys(k for k in keys if k not in known))  # once each
+            lines = dict(zip(keys, chunk, strict=True))
+            batches = [
+                [lines[k] for k in todo[at : at + POOL_CHUNK]]
+                for at in range(0, len(todo), POOL_CHUNK)
+            ]
+            results = pool.map(_classify_lines, batches) if pool else map(_classify_lines, batches)
+            fresh = dict(zip(todo, (r for batch in results for r in batch), strict=True))
             if store and fresh:
-                store.put(fresh)
-            counts["from_cache"] += len(chunk) - len(fresh)
+                store.put({key: result for key, (_, result, _) in fresh.items()})
+            counts["from_cache"] += sum(1 for k in keys if k in known)
             counts["classified"] += len(fresh)
-            for key, record in zip(keys, chunk, strict=True):
-                record.update(known.get(key) or fresh[key])
+            for key, line in zip(keys, chunk, strict=True):
+                if key in fresh:
+                    out, _, highlighted = fresh[key]
+                else:  # from the cache: the record with last time's classification
+                    record = json.loads(line)
+                    record.update(json.loads(known[key]))
+                    out, highlighted = json.dumps(record, ensure_ascii=False), record["highlight"]
                 counts["records"] += 1
-                counts["highlighted"] += bool(record["highlight"])
-                yield record
+                counts["highlighted"] += bool(highlighted)
+                yield out
             if progress:
                 progress.advance(counts["records"])
 
     try:
-        write_jsonl(target, classified())
+        with atomic_path(target) as tmp, open(tmp, "w", encoding="utf-8") as out:
+            for line in classified():
+                out.write(line + "\n")
     finally:
         if pool:
             pool.shutdown()
@@ -150,7 +174,5 @@ def _count_lines(path: str | Path) -> int:
         return sum(1 for line in handle if line.strip())
 
 
-def _key(prefix: str, record: dict) -> str:
-    return hashlib.sha256(
-        (prefix + json.dumps(record, sort_keys=True, ensure_ascii=False)).encode()
-    ).hexdigest()
+def _key(prefix: str, line: str) -> str:
+    return hashlib.sha256((prefix + line).encode()).hexdigest()
