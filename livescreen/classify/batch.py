@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import closing
@@ -130,34 +131,48 @@ def classify_file(
     total = _count_lines(source)
     progress = Progress("classifying records", total) if total > 2 * CHUNK else None
 
+    def submitted(chunk: list[str]):
+        """(the chunk's keys, lines, cached classifications, its batches in work)."""
+        keys = [_key(prefix, line) for line in chunk] if store else chunk
+        known = store.get(keys) if store else {}
+        todo = list(dict.fromkeys(k for k in keys if k not in known))  # once each
+        lines = dict(zip(keys, chunk, strict=True))
+        batches = [
+            [lines[k] for k in todo[at : at + POOL_CHUNK]] for at in range(0, len(todo), POOL_CHUNK)
+        ]
+        work = [pool.submit(_classify_lines, b) for b in batches] if pool else batches
+        return keys, chunk, known, todo, work
+
+    def finished(keys, chunk, known, todo, work) -> Iterable[str]:
+        results = (f.result() for f in work) if pool else map(_classify_lines, work)
+        fresh = dict(zip(todo, (r for batch in results for r in batch), strict=True))
+        if store and fresh:
+            store.put({key: result for key, (_, result, _) in fresh.items()})
+        counts["from_cache"] += sum(1 for k in keys if k in known)
+        counts["classified"] += len(fresh)
+        for key, line in zip(keys, chunk, strict=True):
+            if key in fresh:
+                out, _, highlighted = fresh[key]
+            else:  # from the cache: the record with last time's classification
+                record = json.loads(line)
+                record.update(json.loads(known[key]))
+                out, highlighted = json.dumps(record, ensure_ascii=False), record["highlight"]
+            counts["records"] += 1
+            counts["highlighted"] += bool(highlighted)
+            yield out
+        if progress:
+            progress.advance(counts["records"])
+
     def classified() -> Iterable[str]:
+        # the next chunk is sent to the workers before this one is written, so that they
+        # never wait for the writing (two chunks in memory at most)
+        pending: deque = deque()
         for chunk in chunks():
-            keys = [_key(prefix, line) for line in chunk] if store else chunk
-            known = store.get(keys) if store else {}
-            todo = list(dict.fromkeys(k for k in keys if k not in known))  # once each
-            lines = dict(zip(keys, chunk, strict=True))
-            batches = [
-                [lines[k] for k in todo[at : at + POOL_CHUNK]]
-                for at in range(0, len(todo), POOL_CHUNK)
-            ]
-            results = pool.map(_classify_lines, batches) if pool else map(_classify_lines, batches)
-            fresh = dict(zip(todo, (r for batch in results for r in batch), strict=True))
-            if store and fresh:
-                store.put({key: result for key, (_, result, _) in fresh.items()})
-            counts["from_cache"] += sum(1 for k in keys if k in known)
-            counts["classified"] += len(fresh)
-            for key, line in zip(keys, chunk, strict=True):
-                if key in fresh:
-                    out, _, highlighted = fresh[key]
-                else:  # from the cache: the record with last time's classification
-                    record = json.loads(line)
-                    record.update(json.loads(known[key]))
-                    out, highlighted = json.dumps(record, ensure_ascii=False), record["highlight"]
-                counts["records"] += 1
-                counts["highlighted"] += bool(highlighted)
-                yield out
-            if progress:
-                progress.advance(counts["records"])
+            pending.append(submitted(chunk))
+            if len(pending) > 1:
+                yield from finished(*pending.popleft())
+        while pending:
+            yield from finished(*pending.popleft())
 
     try:
         with atomic_path(target) as tmp, open(tmp, "w", encoding="utf-8") as out:
