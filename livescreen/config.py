@@ -20,8 +20,13 @@ from livescreen.errors import ConfigError
 SCHEMA_PATH = Path(__file__).resolve().parent / "data" / "config.schema.yaml"
 
 
+# libyaml's parser where PyYAML was built with it: the same safe types, ~10x faster (the
+# schema and the shipped config are read by every job that classifies)
+FAST_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_schema(path: Path = SCHEMA_PATH) -> dict:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=FAST_SAFE_LOADER)
 
 
 def validate_config(config: dict, schema: dict | None = None) -> dict:
