@@ -63,3 +63,18 @@ def test_progress_of_a_long_step_is_a_few_plain_lines(capsys):
     assert lines[0] == "livescreen: classifying records: 100 of 1,000 (10%)"
     assert lines[-1] == "livescreen: classifying records: 1,000 of 1,000 (100%)"
     assert len(lines) == 10 and not any("\r" in line for line in lines)
+
+
+def test_the_classification_is_added_to_the_line_as_a_merge_would_add_it():
+    from livescreen.classify.batch import with_classification
+
+    classification = json.dumps({"design": "rct", "highlight": True})
+    record = {"pmid": "1", "title": "Ça va — \"design\": no", "n": [1, {"x": None}]}
+    for line in (json.dumps(record, ensure_ascii=False), json.dumps(record)):
+        out = with_classification(line, classification)
+        assert json.loads(out) == {**record, "design": "rct", "highlight": True}
+        assert out.startswith(line[:-1])  # the record's own text, kept as it was
+    # a record that has a column already: merged, the column written once
+    again = with_classification(json.dumps({**record, "design": "other"}), classification)
+    assert json.loads(again)["design"] == "rct" and again.count('"design":') == 1
+    assert json.loads(with_classification("{}", classification)) == json.loads(classification)

@@ -21,6 +21,7 @@ from contextlib import closing
 from itertools import islice
 from pathlib import Path
 
+from livescreen.columns import CLASSIFICATION_COLUMNS
 from livescreen.files import atomic_path
 from livescreen.logs import Progress
 
@@ -66,37 +67,54 @@ class ClassificationCache:
             db.executemany("INSERT OR REPLACE INTO classified VALUES (?, ?)", results.items())
 
 
-_worker: tuple | None = None  # (vocabulary, essay_date) in each worker process
+_worker: tuple | None = None  # (settings, vocabulary, essay_date) in each worker process
 
 
 def _start_worker(settings: dict) -> None:
+    """Load what classifying needs, once per process. The step calls it before the pool
+    starts, so forked workers find it loaded (and the cue table analysed) already."""
     global _worker
-    from livescreen.classify import load_vocabulary
+    if _worker is not None and _worker[0] == settings:
+        return
+    from livescreen.classify import classify, load_vocabulary
 
-    _worker = (load_vocabulary(settings), settings["essay_date"])
+    vocabulary = load_vocabulary(settings)
+    classify({"title": "warm up"}, vocabulary, settings["essay_date"])  # cue table analysed
+    _worker = (settings, vocabulary, settings["essay_date"])
 
 
-def _classify_lines(lines: list[str]) -> list[tuple[str, str, bool]]:
-    """Each JSON line as (the record with its classification, the classification), both as
-    JSON, and whether it is highlighted. Workers take and give text: the parsing and
-    writing happen beside the classifying, on the worker's core, and text is cheap to send
-    between processes."""
+def _classify_lines(lines: list[str]) -> list[tuple[str, str]]:
+    """Each JSON line's classification (as JSON) and the output line. Workers take and give
+    text: the parsing and writing happen beside the classifying, on the worker's core, and
+    text is cheap to send between processes."""
     from livescreen.classify import classify
 
-    vocabulary, essay_date = _worker
+    _, vocabulary, essay_date = _worker
     out = []
     for line in lines:
-        record = json.loads(line)
-        result = classify(record, vocabulary, essay_date)
-        record.update(result)
-        out.append(
-            (
-                json.dumps(record, ensure_ascii=False),
-                json.dumps(result, ensure_ascii=False),
-                bool(result["highlight"]),
-            )
-        )
+        result = json.dumps(classify(json.loads(line), vocabulary, essay_date), ensure_ascii=False)
+        out.append((result, with_classification(line, result)))
     return out
+
+
+# How each column of a classification starts as a key in a JSON line (a quote in a string
+# value is escaped, so '"design":' in a line can only be a key).
+_KEYS = tuple(f'"{column}":' for column in CLASSIFICATION_COLUMNS)
+
+
+def with_classification(line: str, classification: str) -> str:
+    """The record of ``line`` (one JSON object) with the columns of ``classification`` (a
+    JSON object) added after its own, as one JSON line: the line's text is kept as it is
+    and the classification's members appended (no parsing or writing of the record). A
+    record that has any of the columns already is merged as a dict instead, so a column is
+    never written twice."""
+    line = line.strip()
+    if line.startswith("{") and line.endswith("}") and line != "{}":
+        if not any(key in line for key in _KEYS):
+            return f"{line[:-1]}, {classification[1:]}"
+    record = json.loads(line)
+    record.update(json.loads(classification))
+    return json.dumps(record, ensure_ascii=False)
 
 
 def classify_file(
@@ -116,11 +134,10 @@ def classify_file(
     store = ClassificationCache(cache) if cache else None
     prefix = fingerprint(settings)
     counts = {"records": 0, "highlighted": 0, "from_cache": 0, "classified": 0}
+    _start_worker(settings)
     pool = None
     if threads > 1:
         pool = ProcessPoolExecutor(threads, initializer=_start_worker, initargs=(settings,))
-    else:
-        _start_worker(settings)
 
     def chunks() -> Iterator[list[str]]:
         with open(source, encoding="utf-8") as handle:
@@ -147,18 +164,17 @@ def classify_file(
         results = (f.result() for f in work) if pool else map(_classify_lines, work)
         fresh = dict(zip(todo, (r for batch in results for r in batch), strict=True))
         if store and fresh:
-            store.put({key: result for key, (_, result, _) in fresh.items()})
+            store.put({key: result for key, (result, _) in fresh.items()})
         counts["from_cache"] += sum(1 for k in keys if k in known)
         counts["classified"] += len(fresh)
         for key, line in zip(keys, chunk, strict=True):
             if key in fresh:
-                out, _, highlighted = fresh[key]
+                result, out = fresh[key]
             else:  # from the cache: the record with last time's classification
-                record = json.loads(line)
-                record.update(json.loads(known[key]))
-                out, highlighted = json.dumps(record, ensure_ascii=False), record["highlight"]
+                result = known[key]
+                out = with_classification(line, result)
             counts["records"] += 1
-            counts["highlighted"] += bool(highlighted)
+            counts["highlighted"] += bool(json.loads(result)["highlight"])
             yield out
         if progress:
             progress.advance(counts["records"])
