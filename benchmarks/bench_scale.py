@@ -10,7 +10,8 @@ keywords. Essay references are the project's list, resolved offline against the 
 
 Steps, as scripts/parse.py, scripts/classify.py and scripts/tables.py do them:
   parse        iter_articles over the XML -> ensure_complete -> write_jsonl(records.jsonl)
-  classify     read_jsonl -> {**record, **classify(record)} each -> write_jsonl(classified.jsonl)
+  classify     read_jsonl -> {**record, **classify(record)} each -> write_jsonl(classified.jsonl);
+               with --streaming, classify_file on the rule's 2 threads, as scripts/classify.py
   deduplicate  read_jsonl(classified.jsonl); merge_search_hits; match_essay_references
   tables       screening_rows + write_csv(to_screen.csv) + write_csv(by_mechanism/<slug>.csv)
 Each step's time and peak resident memory (VmHWM, reset before the step) are reported.
@@ -37,6 +38,7 @@ import _common  # noqa: E402
 TARGET_SECONDS = 60.0
 TARGET_MIB = 1024.0
 STEPS = ("parse", "classify", "deduplicate", "tables")
+CLASSIFY_THREADS = 2  # the classify rule's threads: (rules/classify.smk)
 
 
 def _reset_peak() -> None:
@@ -53,14 +55,6 @@ def searches_for(pmids: list[str], slugs: list[str]) -> list[dict]:
         for k in range(1 + index % 3):
             found[slugs[(index + 4 * k) % len(slugs)]].append(pmid)
     return [{"slug": slug, "pmids": ids} for slug, ids in found.items()]
-
-
-def iter_jsonl(path: Path):
-    """One record at a time (the streaming alternative to livescreen.review.tables.read_jsonl)."""
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                yield json.loads(line)
 
 
 def read_jsonl_paused_gc(path: Path) -> list[dict]:
@@ -84,6 +78,7 @@ def read_jsonl_paused_gc(path: Path) -> list[dict]:
 
 def child(size: int, workdir: Path, workbook: bool, streaming: bool = False) -> None:
     from livescreen.classify import classify, load_vocabulary
+    from livescreen.classify.batch import classify_file
     from livescreen.config import load_config
     from livescreen.dedup.essay import match_essay_references, merge_search_hits
     from livescreen.fetch import ensure_complete
@@ -122,13 +117,17 @@ def child(size: int, workdir: Path, workbook: bool, streaming: bool = False) -> 
         write_jsonl(out / "records.jsonl", ensure_complete(pmids, iter_articles(xml)))
 
     def classify_step():
-        if streaming:  # one record in memory at a time
-            write_jsonl(
+        if streaming:  # as scripts/classify.py: streamed, on the rule's threads, no cache yet
+            classify_file(
+                out / "records.jsonl",
                 out / "classified.jsonl",
-                (
-                    {**record, **classify(record, vocabulary, config["essay_date"])}
-                    for record in iter_jsonl(out / "records.jsonl")
-                ),
+                {
+                    "essay_date": config["essay_date"],
+                    "vocabulary": config.get("vocabulary", {}),
+                    "mechanism_instruments": config.get("mechanism_instruments"),
+                    "keywords": [{"slug": slug} for slug in slugs],
+                },
+                threads=CLASSIFY_THREADS,
             )
             return
         records = read_jsonl(out / "records.jsonl")

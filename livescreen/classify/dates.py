@@ -21,6 +21,7 @@ Public API (within the package)
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 from collections.abc import Mapping
 from datetime import date
@@ -36,7 +37,12 @@ def _period(value: Any) -> tuple[date, date] | None:
     """An ISO partial date as the period it covers: '2021' -> 2021-01-01..2021-12-31."""
     if not value:
         return None
-    match = _ISO_PARTIAL_DATE.match(str(value).strip())
+    return _period_of(str(value).strip())
+
+
+@functools.lru_cache(maxsize=4096)  # records share their dates (a year, a month, a day)
+def _period_of(text: str) -> tuple[date, date] | None:
+    match = _ISO_PARTIAL_DATE.match(text)
     if not match:
         return None
     year = int(match.group(1))

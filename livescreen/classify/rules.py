@@ -313,14 +313,15 @@ def _established(
     keywords: list[tuple[str, list[re.Match[str]]]],
 ) -> list[str]:
     """The established treatments named (text, keywords, MeSH), in vocabulary order."""
-    mesh = list(record.get("mesh") or [])
+    mesh = set(record.get("mesh") or [])
     named = {m.name for m in reading.mentions if m.kind == "E"}
     for _keyword, mentions in keywords:
         for match in mentions:
             kind, name, ambiguous, _ = vocabulary.groups[match.lastgroup or ""]
             if kind == "E" and not ambiguous:
                 named.add(name)
-    named.update(t.name for t in vocabulary.treatments if set(t.mesh).intersection(mesh))
+    if mesh:
+        named.update(t.name for t in vocabulary.treatments if not mesh.isdisjoint(t.mesh))
     return [t.name for t in vocabulary.treatments if t.name in named]
 
 
