@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 # Hyphens and dashes (U+2010 hyphen ... U+2212 minus, small and full-width hyphen-minus).
 DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
@@ -220,3 +220,16 @@ def title_similarity(a: str, b: str) -> float:
     """0-100: the better of plain and word-order-insensitive similarity of normalised titles
     (plain ratio tolerates a lost first word, token_sort_ratio reordered subtitles)."""
     return max(fuzz.ratio(a, b), fuzz.token_sort_ratio(a, b))
+
+
+def title_similarities(title: str, others: list[str], cutoff: float) -> dict[int, float]:
+    """``title_similarity(title, others[i])`` by index ``i``, for those at ``cutoff`` or
+    above: each scorer run over all of ``others`` at once (rapidfuzz's ``process.extract``,
+    which skips a pair that cannot reach the cutoff)."""
+    best: dict[int, float] = {}
+    for scorer in (fuzz.ratio, fuzz.token_sort_ratio):
+        for _, score, index in process.extract(
+            title, others, scorer=scorer, score_cutoff=cutoff, limit=None
+        ):
+            best[index] = max(best.get(index, 0.0), score)
+    return best

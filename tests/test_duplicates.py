@@ -305,3 +305,19 @@ def test_blocking_does_not_compare_all_pairs():
     ]
     result = deduplicate(rows)
     assert result.stats["candidate_pairs"] < 2000 and not result.duplicates
+
+
+def test_title_similarities_are_title_similarity_at_the_cutoff():
+    import random
+
+    from livescreen.normalise import normalise_title, title_similarities, title_similarity
+
+    rng = random.Random(11)
+    words = "mdma assisted therapy for ptsd a randomised trial of the effects phase 3 study".split()
+    titles = ["", "mdma", *(" ".join(rng.choices(words, k=rng.randint(1, 12))) for _ in range(300))]
+    others = [normalise_title(t) for t in rng.sample(titles, 40)] + ["", titles[7]]
+    for cutoff in (0, 60, 85, 100):
+        for title in titles:
+            expected = {i: title_similarity(title, o) for i, o in enumerate(others)}
+            expected = {i: s for i, s in expected.items() if s >= cutoff}
+            assert title_similarities(title, others, cutoff) == expected

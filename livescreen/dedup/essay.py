@@ -15,7 +15,7 @@ from livescreen.normalise import (
     normalise_title,
     record_years,
     surname_key,
-    title_similarity,
+    title_similarities,
 )
 from livescreen.parse.registrations import link_publications
 
@@ -77,8 +77,11 @@ def match_essay_references(
 
 def _title_match(record, titled, match, possible) -> tuple[list[dict], list[dict]]:
     title = normalise_title(record.get("title") or "")
-    scored = [(title_similarity(title, ref_title), ref) for ref, ref_title in titled if ref_title]
-    scored = sorted((s for s in scored if s[0] >= possible), key=lambda s: -s[0])
+    similar = title_similarities(title, [ref_title for _, ref_title in titled], possible)
+    scored = [
+        (similar[i], ref) for i, (ref, ref_title) in enumerate(titled) if ref_title and i in similar
+    ]
+    scored.sort(key=lambda s: -s[0])  # stable: equal scores keep the references' order
     for score, ref in scored:
         problem = _year_or_author_problem(record, ref)
         row = _essay_match(record, ref, "title", round(score, 1))
