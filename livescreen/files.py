@@ -48,7 +48,9 @@ def write_csv(
         writer = csv.writer(handle, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
         writer.writerow(columns)
         for row in rows:
-            writer.writerow([neutralise(cell(row.get(c))) for c in columns])
+            # most cells are text already: cell() only for the others
+            values = map(row.get, columns)
+            writer.writerow([neutralise(v if type(v) is str else cell(v)) for v in values])
 
 
 def write_jsonl(path: str | Path, items: Iterable[Mapping]) -> None:
