@@ -78,3 +78,18 @@ def test_the_classification_is_added_to_the_line_as_a_merge_would_add_it():
     again = with_classification(json.dumps({**record, "design": "other"}), classification)
     assert json.loads(again)["design"] == "rct" and again.count('"design":') == 1
     assert json.loads(with_classification("{}", classification)) == json.loads(classification)
+
+
+def test_a_run_with_every_record_in_the_cache_loads_no_classifier(tmp_path, snapshot, monkeypatch):
+    from livescreen.classify import batch
+
+    source, n = records_file(tmp_path, snapshot, copies=1)
+    cache = tmp_path / "cache.sqlite"
+    classify_file(source, tmp_path / "a.jsonl", SETTINGS, threads=2, cache=cache)
+
+    def no_loading(settings):
+        raise AssertionError("the classifier was loaded although every record is cached")
+
+    monkeypatch.setattr(batch, "_start_worker", no_loading)
+    counts = classify_file(source, tmp_path / "b.jsonl", SETTINGS, threads=2, cache=cache)
+    assert counts["from_cache"] == n and lines(tmp_path / "a.jsonl") == lines(tmp_path / "b.jsonl")

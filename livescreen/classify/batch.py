@@ -134,10 +134,15 @@ def classify_file(
     store = ClassificationCache(cache) if cache else None
     prefix = fingerprint(settings)
     counts = {"records": 0, "highlighted": 0, "from_cache": 0, "classified": 0}
-    _start_worker(settings)
-    pool = None
-    if threads > 1:
-        pool = ProcessPoolExecutor(threads, initializer=_start_worker, initargs=(settings,))
+    pool: ProcessPoolExecutor | None = None
+
+    def start() -> None:
+        """Load the classifier (and start the workers) when a record needs it: a run whose
+        records are all in the cache loads nothing."""
+        nonlocal pool
+        _start_worker(settings)  # once: it returns at once when loaded for these settings
+        if threads > 1 and pool is None:
+            pool = ProcessPoolExecutor(threads, initializer=_start_worker, initargs=(settings,))
 
     def chunks() -> Iterator[list[str]]:
         with open(source, encoding="utf-8") as handle:
@@ -157,6 +162,8 @@ def classify_file(
         batches = [
             [lines[k] for k in todo[at : at + POOL_CHUNK]] for at in range(0, len(todo), POOL_CHUNK)
         ]
+        if batches:
+            start()
         work = [pool.submit(_classify_lines, b) for b in batches] if pool else batches
         return keys, chunk, known, todo, work
 
