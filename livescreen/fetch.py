@@ -27,9 +27,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import json
 import logging
 import sqlite3
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import closing
 from pathlib import Path
 from typing import Protocol
@@ -38,7 +41,7 @@ from lxml import etree
 
 from livescreen import memo
 from livescreen.errors import LivescreenError, RemoteError
-from livescreen.files import write_jsonl
+from livescreen.files import write_jsonl, write_lines
 from livescreen.logs import Progress
 from livescreen.parse.pubmed_xml import PubmedXmlError, iter_articles
 from livescreen.sources.eutils import (
@@ -360,6 +363,10 @@ def ensure_complete(pmids: Iterable[str], records: Iterable[dict]) -> Iterator[d
     for record in records:
         seen.add(record["pmid"])
         yield record
+    _check_complete(pmids, seen)
+
+
+def _check_complete(pmids: Iterable[str], seen: set[str]) -> None:
     missing = sorted(set(pmids) - seen)
     if missing:
         raise LivescreenError(
@@ -381,22 +388,63 @@ def unreadable_store(store: RecordStore, pmids: Sequence[str], exc: Exception) -
     )
 
 
+# PMIDs per parsing task when the parse runs on several processes: a multiple of the store's
+# 900-PMID queries (RecordStore._select), so the parts read the records in the order one
+# pass over all of them reads them, and the output is the same file.
+PARSE_PART = 1800
+
+
 def parse_stored(
-    store: RecordStore, pmids: list[str], target: str | Path, memo_folder: Path | None = None
+    store: RecordStore,
+    pmids: list[str],
+    target: str | Path,
+    memo_folder: Path | None = None,
+    threads: int = 1,
 ) -> bool:
     """The parse step: the stored records of `pmids` parsed into `target` (JSONL), or, when
     the stored XML is byte for byte what was parsed last time, that parse's file copied
-    back (livescreen.memo). Returns whether it parsed."""
+    back (livescreen.memo). With `threads` > 1, parts of `pmids` are parsed on that many
+    processes, into the same file. Returns whether it parsed."""
 
     def parse() -> None:
         try:
-            with store.open_xml(pmids) as xml:
-                write_jsonl(target, ensure_complete(pmids, iter_articles(xml)))
+            if threads > 1 and len(pmids) > PARSE_PART:
+                write_lines(target, _parsed_in_parts(store, pmids, threads))
+            else:
+                with store.open_xml(pmids) as xml:
+                    write_jsonl(target, ensure_complete(pmids, iter_articles(xml)))
         except PubmedXmlError as exc:
             raise unreadable_store(store, pmids, exc) from None
 
     data = (list(pmids), store.xml_digest(pmids)) if memo_folder else None
     return memo.files(memo_folder, "parse", data, [target], parse)
+
+
+def _parsed_in_parts(store: RecordStore, pmids: list[str], threads: int) -> Iterator[str]:
+    """The JSON lines of the stored records of `pmids`, parsed part by part on `threads`
+    processes, in order; a few parts in work at a time, so memory stays flat."""
+    parts = [pmids[at : at + PARSE_PART] for at in range(0, len(pmids), PARSE_PART)]
+    seen: set[str] = set()
+    with ProcessPoolExecutor(min(threads, len(parts))) as pool:
+        in_work: deque = deque()
+        for part in parts:
+            in_work.append(pool.submit(_parse_part, store.path.parent, part))
+            if len(in_work) > threads:
+                lines, found = in_work.popleft().result()
+                seen.update(found)
+                yield from lines
+        while in_work:
+            lines, found = in_work.popleft().result()
+            seen.update(found)
+            yield from lines
+    _check_complete(pmids, seen)
+
+
+def _parse_part(store_dir: Path, pmids: list[str]) -> tuple[list[str], list[str]]:
+    """(the JSON lines of the stored records of `pmids`, their PMIDs), in a worker."""
+    with RecordStore(store_dir).open_xml(pmids) as xml:
+        records = list(iter_articles(xml))
+    return [json.dumps(r, ensure_ascii=False) for r in records], [r["pmid"] for r in records]
 
 
 def _now() -> str:

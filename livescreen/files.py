@@ -54,9 +54,15 @@ def write_csv(
 
 
 def write_jsonl(path: str | Path, items: Iterable[Mapping]) -> None:
+    write_lines(path, (json.dumps(item, ensure_ascii=False) for item in items))
+
+
+def write_lines(path: str | Path, lines: Iterable[str]) -> None:
+    """Lines of text (each without its newline) into `path`, atomically: JSONL written
+    elsewhere (worker processes) as `write_jsonl` writes it."""
     with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as handle:
-        for item in items:
-            handle.write(json.dumps(item, ensure_ascii=False) + "\n")
+        for line in lines:
+            handle.write(line + "\n")
 
 
 def iter_jsonl(path: str | Path) -> Iterator[dict]:

@@ -25,6 +25,8 @@ rule parse:
         "logs/parse.log",
     conda:
         "../envs/livescreen.yaml"
+    # parts of a large store parsed side by side (livescreen.fetch.PARSE_PART PMIDs each)
+    threads: 2
     params:
         store=STORE,
         memo=MEMO,

@@ -11,6 +11,7 @@ from livescreen.logs import logged
 with logged(snakemake.log[0]) as log:
     pmids = read_json(snakemake.input[0])["pmids"]
     store = RecordStore(snakemake.params.store)
-    parsed = parse_stored(store, pmids, snakemake.output[0], Path(snakemake.params.memo))
+    memo = Path(snakemake.params.memo)
+    parsed = parse_stored(store, pmids, snakemake.output[0], memo, threads=snakemake.threads)
     how = "parsed" if parsed else "read back (the stored XML is unchanged since the last parse)"
     log.info("%d records %s", len(pmids), how)

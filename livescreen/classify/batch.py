@@ -22,7 +22,7 @@ from itertools import islice
 from pathlib import Path
 
 from livescreen.columns import CLASSIFICATION_COLUMNS
-from livescreen.files import atomic_path
+from livescreen.files import write_lines
 from livescreen.logs import Progress
 
 CHUNK = 2000  # records read, looked up and classified at a time
@@ -198,9 +198,7 @@ def classify_file(
             yield from finished(*pending.popleft())
 
     try:
-        with atomic_path(target) as tmp, open(tmp, "w", encoding="utf-8") as out:
-            for line in classified():
-                out.write(line + "\n")
+        write_lines(target, classified())
     finally:
         if pool:
             pool.shutdown()
