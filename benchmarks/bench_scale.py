@@ -9,7 +9,8 @@ Keyword searches are synthetic: each record is found by one to three of the conf
 keywords. Essay references are the project's list, resolved offline against the snapshot.
 
 Steps, as scripts/parse.py, scripts/classify.py and scripts/tables.py do them:
-  parse        iter_articles over the XML -> ensure_complete -> write_jsonl(records.jsonl)
+  parse        iter_articles over the XML -> ensure_complete -> write_jsonl(records.jsonl);
+               with --streaming, parse_stored from a record store on the rule's 2 threads
   classify     read_jsonl -> {**record, **classify(record)} each -> write_jsonl(classified.jsonl);
                with --streaming, classify_file on the rule's 2 threads, as scripts/classify.py
   deduplicate  read_jsonl(classified.jsonl); merge_search_hits; match_essay_references
@@ -39,6 +40,7 @@ TARGET_SECONDS = 60.0
 TARGET_MIB = 1024.0
 STEPS = ("parse", "classify", "deduplicate", "tables")
 CLASSIFY_THREADS = 2  # the classify rule's threads: (rules/classify.smk)
+PARSE_THREADS = 2  # the parse rule's threads: (rules/fetch.smk)
 
 
 def _reset_peak() -> None:
@@ -81,7 +83,7 @@ def child(size: int, workdir: Path, workbook: bool, streaming: bool = False) -> 
     from livescreen.classify.batch import classify_file
     from livescreen.config import load_config
     from livescreen.dedup.essay import match_essay_references, merge_search_hits
-    from livescreen.fetch import ensure_complete
+    from livescreen.fetch import RecordStore, ensure_complete, parse_stored
     from livescreen.files import read_jsonl, write_csv, write_jsonl
     from livescreen.parse.pubmed_xml import iter_articles
     from livescreen.references.parse import read_reference_list
@@ -114,6 +116,10 @@ def child(size: int, workdir: Path, workbook: bool, streaming: bool = False) -> 
         return result
 
     def parse():
+        if streaming:  # as scripts/parse.py: from the record store, on the rule's 2 threads
+            store = RecordStore(workdir / f"store_{size}")
+            parse_stored(store, pmids, out / "records.jsonl", threads=PARSE_THREADS)
+            return
         write_jsonl(out / "records.jsonl", ensure_complete(pmids, iter_articles(xml)))
 
     def classify_step():
@@ -209,6 +215,19 @@ def child(size: int, workdir: Path, workbook: bool, streaming: bool = False) -> 
     )
 
 
+def record_store(folder: Path, size: int, articles: list[bytes]) -> Path:
+    """The same records as mix_<size>.xml in a record store, as the fetch step leaves them
+    (built once: it is a cache)."""
+    from livescreen.fetch import STORE_FILE, RecordStore
+
+    if not (folder / STORE_FILE).exists():
+        building = folder.with_name(folder.name + ".part")
+        store = RecordStore(building)
+        store.put(_common.renumbered(articles, size, _common.FIRST_SYNTHETIC_PMID), "benchmark")
+        building.replace(folder)
+    return folder
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
@@ -237,6 +256,8 @@ def main() -> None:
     articles = _common.fixture_articles() + _common.snapshot_articles()
     for size in args.sizes:
         path = _common.corpus(args.workdir / f"mix_{size}.xml", size, articles=articles)
+        if args.streaming:
+            record_store(args.workdir / f"store_{size}", size, articles)
         print(
             f"input: {size:,} records ({path.stat().st_size / 2**20:.0f} MiB XML) from "
             f"{len(articles)} real records repeated with new PMIDs"
