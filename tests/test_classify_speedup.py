@@ -184,6 +184,39 @@ def test_one_pass_finds_every_trigger_a_search_per_trigger_finds():
                 }
 
 
+def test_the_first_character_gate_changes_no_match(vocabulary):
+    """Each cue's regex, behind its look-ahead for the characters a match can start with,
+    finds exactly the matches of the pattern alone: in the evaluation records' sentences
+    (tokens and text) and in random strings of trigger pieces, tokens, capitals and the
+    letters case-insensitive matching treats specially."""
+    from livescreen.classify.cues import _PLACEHOLDERS
+    from livescreen.classify.evaluation import load_items, record_from_labelled
+
+    def plain(pattern):
+        for placeholder, regex in _PLACEHOLDERS.items():
+            pattern = pattern.replace(placeholder, regex)
+        return re.compile(pattern, re.IGNORECASE)
+
+    texts = []
+    for item in load_items():
+        for sentence in read_record(record_from_labelled(item, {}), vocabulary).sentences:
+            texts += [sentence.tokens, sentence.raw]
+    rng = random.Random(23)
+    pieces = [t for cue in CUES for t in (cue.triggers or ())]
+    pieces += ["⟨M0⟩", "⟨E1⟩", "⟨C2⟩", " ", "-", "(", "vs.", "\u017f", "\u0131", "\u0130", "\u212a"]
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 10)))
+        texts.append(rng.choice([text, text.upper(), text.title()]))
+    gated = [cue for cue in CUES if cue.regex.pattern.startswith("(?=[")]
+    assert len(gated) > len(CUES) // 2  # the gate applies to most cues
+    for cue in CUES:
+        reference = plain(cue.pattern)
+        for text in texts:
+            assert [m.span() for m in cue.regex.finditer(text)] == [
+                m.span() for m in reference.finditer(text)
+            ], (cue.name, text)
+
+
 def test_letters_that_fold_to_ascii_are_all_known():
     """fold() and find_mentions() treat a few non-ASCII letters apart: those IGNORECASE
     matches with an ASCII letter (long s, dotless i, dotted capital I) and those lower()

@@ -239,8 +239,68 @@ def _compiled(pattern: str) -> re.Pattern[str]:
         expanded = pattern
         for placeholder, regex in _PLACEHOLDERS.items():
             expanded = expanded.replace(placeholder, regex)
-        _CACHE[pattern] = re.compile(expanded, re.IGNORECASE)
+        _CACHE[pattern] = re.compile(_first_character_gate(expanded), re.IGNORECASE)
     return _CACHE[pattern]
+
+
+def _first_character_gate(pattern: str) -> str:
+    """``pattern`` behind a look-ahead for the characters a match can start with, when the
+    pattern says which (``(?=[pvawmi...])(?:patients|veterans|...)``): the engine then
+    passes over every other position with one character test instead of trying each
+    alternative there. The same matches: every match starts with one of those characters,
+    and the look-ahead, compiled with the pattern's flags, reads case as the pattern does."""
+    try:
+        first = _first_set(list(_sre_parser.parse(pattern, re.IGNORECASE)))
+    except Exception:  # pragma: no cover - a pattern the private parser cannot read
+        return pattern
+    if first is None or first[1] or not first[0]:
+        return pattern  # unknown, or the pattern can match an empty string
+    return f"(?=[{''.join(sorted(first[0]))}])(?:{pattern})"
+
+
+def _first_set(items) -> tuple[set[str], bool] | None:
+    """(the characters, as class members, that the first character a sequence of parsed
+    items consumes can be; whether it can consume nothing), or None when that is not
+    known (any character, a negated class, a category, a back-reference)."""
+    c = _sre_constants
+    chars: set[str] = set()
+    for op, av in items:
+        if op is c.LITERAL:
+            chars.add(re.escape(chr(av)))
+            return chars, False
+        if op is c.IN:
+            for kind, value in av:
+                if kind is c.LITERAL:
+                    chars.add(re.escape(chr(value)))
+                elif kind is c.RANGE:
+                    chars.add(f"{re.escape(chr(value[0]))}-{re.escape(chr(value[1]))}")
+                else:  # NEGATE, CATEGORY, ...: not a few characters
+                    return None
+            return chars, False
+        if op in (c.AT, c.ASSERT, c.ASSERT_NOT):
+            continue  # zero-width: the next item consumes the first character
+        if op is c.SUBPATTERN:
+            inner = _first_set(list(av[3]))
+        elif op is c.ATOMIC_GROUP:
+            inner = _first_set(list(av))
+        elif op is c.BRANCH:
+            branches = [_first_set(list(branch)) for branch in av[1]]
+            if any(b is None for b in branches):
+                return None
+            inner = (set().union(*(b[0] for b in branches)), any(b[1] for b in branches))
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
+            low, _high, item = av
+            inner = _first_set(list(item))
+            if inner is not None and low == 0:
+                inner = (inner[0], True)
+        else:
+            return None
+        if inner is None:
+            return None
+        chars |= inner[0]
+        if not inner[1]:
+            return chars, False
+    return chars, True
 
 
 # --------------------------------------------------------------------------- the pre-filter
