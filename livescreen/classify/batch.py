@@ -83,18 +83,16 @@ def _start_worker(settings: dict) -> None:
     _worker = (settings, vocabulary, settings["essay_date"])
 
 
-def _classify_lines(lines: list[str]) -> list[tuple[str, str]]:
-    """Each JSON line's classification (as JSON) and the output line. Workers take and give
-    text: the parsing and writing happen beside the classifying, on the worker's core, and
-    text is cheap to send between processes."""
+def _classify_lines(lines: list[str]) -> list[str]:
+    """Each JSON line's classification, as JSON. Workers take and give text: the parsing
+    happens beside the classifying, on the worker's core, and what comes back is small."""
     from livescreen.classify import classify
 
     _, vocabulary, essay_date = _worker
-    out = []
-    for line in lines:
-        result = json.dumps(classify(json.loads(line), vocabulary, essay_date), ensure_ascii=False)
-        out.append((result, with_classification(line, result)))
-    return out
+    return [
+        json.dumps(classify(json.loads(line), vocabulary, essay_date), ensure_ascii=False)
+        for line in lines
+    ]
 
 
 # How each column of a classification starts as a key in a JSON line (a quote in a string
@@ -171,18 +169,15 @@ def classify_file(
         results = (f.result() for f in work) if pool else map(_classify_lines, work)
         fresh = dict(zip(todo, (r for batch in results for r in batch), strict=True))
         if store and fresh:
-            store.put({key: result for key, (result, _) in fresh.items()})
+            store.put(fresh)
         counts["from_cache"] += sum(1 for k in keys if k in known)
         counts["classified"] += len(fresh)
         for key, line in zip(keys, chunk, strict=True):
-            if key in fresh:
-                result, out = fresh[key]
-            else:  # from the cache: the record with last time's classification
-                result = known[key]
-                out = with_classification(line, result)
+            # classified now, or from the cache (last time's classification)
+            result = fresh[key] if key in fresh else known[key]
             counts["records"] += 1
             counts["highlighted"] += bool(json.loads(result)["highlight"])
-            yield out
+            yield with_classification(line, result)
         if progress:
             progress.advance(counts["records"])
 
