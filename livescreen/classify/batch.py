@@ -1,12 +1,18 @@
 """The classify step: every parsed record classified, on the cores Snakemake gives the job,
 with a cache so an update run classifies only the records that are new or changed.
 
-The cache (`results/data/classify_cache.sqlite`) is keyed by the record's content and by a
-fingerprint of everything else that decides its classification — the settings passed in
-(vocabulary, essay date, mechanism instruments) and the classifier's own source code — so
-editing the vocabulary or upgrading livescreen reclassifies everything, and nothing else
-does. Records stream through in chunks, so memory stays flat; the output keeps the input's
-order whatever the number of processes.
+The cache (`results/data/classify_cache.sqlite`) is keyed by the record's content (its JSON
+line as the parse step wrote it) and by a fingerprint of everything else that decides its
+classification — the settings passed in (vocabulary, essay date, mechanism instruments) and
+the classifier's own source code — so editing the vocabulary or upgrading livescreen
+reclassifies everything, and nothing else does. Records stream through in chunks, so memory
+stays flat; the output keeps the input's order whatever the number of processes, and each
+output line is the input line with the classification's columns appended.
+
+Worker processes receive JSON lines and return each classification as JSON text, so that
+parsing happens on their cores and little crosses between processes; the main process
+reads, looks up, appends and writes. The classifier is loaded (and the pool started) only
+when a record is not in the cache.
 """
 
 from __future__ import annotations
