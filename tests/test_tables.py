@@ -99,3 +99,21 @@ def test_libreoffice_default_import_keeps_every_cell_in_its_column(tmp_path):
         ["1", "Mithoefer MC; Feduccia AA", "a; b", "t\tab"],
         ["2", "Doe J", "c", 'say "hi"; bye'],
     ]
+
+
+def test_csv_line_is_what_the_csv_module_writes():
+    import csv
+    import io
+    import random
+
+    from livescreen.files import csv_line
+
+    rng = random.Random(13)
+    pieces = ['"', '""', ",", ";", "\r\n", "\n", "\r", "\t", " ", "'", "=1+1", "é", "—", "a", ""]
+    for _ in range(3000):
+        cells = [
+            "".join(rng.choices(pieces, k=rng.randint(0, 6))) for _ in range(rng.randint(1, 6))
+        ]
+        expected = io.StringIO()
+        csv.writer(expected, lineterminator="\r\n", quoting=csv.QUOTE_ALL).writerow(cells)
+        assert csv_line(cells) == expected.getvalue(), cells
