@@ -51,6 +51,8 @@ def ascii_dashes(text: str) -> str:
 
 def ascii_fold(text: str) -> str:
     """Accents, dashes, apostrophes and compatibility forms folded to ASCII."""
+    if text.isascii():  # of all the folds, only the ASCII look-alike apostrophe applies
+        return text.replace("`", "'")
     text = APOSTROPHE_RE.sub("'", ascii_dashes(text.translate(FOLD)))
     decomposed = unicodedata.normalize("NFKD", text)
     kept = "".join(c for c in decomposed if not unicodedata.combining(c))

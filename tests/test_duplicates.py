@@ -321,3 +321,25 @@ def test_title_similarities_are_title_similarity_at_the_cutoff():
             expected = {i: title_similarity(title, o) for i, o in enumerate(others)}
             expected = {i: s for i, s in expected.items() if s >= cutoff}
             assert title_similarities(title, others, cutoff) == expected
+
+
+def test_ascii_fold_of_ascii_text_is_the_full_fold():
+    """The ASCII shortcut gives what the full fold (translate, dashes, apostrophes, NFKD,
+    combining marks dropped) gives, for every ASCII character and random ASCII text."""
+    import random
+    import unicodedata
+
+    from livescreen import normalise as n
+
+    def full(text):
+        text = n.APOSTROPHE_RE.sub("'", n.ascii_dashes(text.translate(n.FOLD)))
+        kept = "".join(
+            c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
+        )
+        return kept.encode("ascii", "ignore").decode()
+
+    rng = random.Random(2)
+    texts = [chr(i) for i in range(128)]
+    texts += ["".join(chr(rng.randrange(128)) for _ in range(30)) for _ in range(3000)]
+    for text in texts:
+        assert n.ascii_fold(text) == full(text), repr(text)
