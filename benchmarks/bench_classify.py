@@ -317,21 +317,7 @@ print(json.dumps({"records": count, "seconds": seconds}))
 
 
 def run_step(root: Path, records: Path, out: Path, threads: int) -> dict:
-    import _common
-
-    with _common.CpuMeter() as meter:
-        done = subprocess.run(
-            [sys.executable, "-c", STEP_CHILD, str(root), str(records), str(out), str(threads)],
-            capture_output=True,
-            text=True,
-            cwd=root,
-            env={**os.environ, "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1"},
-        )
-    if done.returncode != 0:
-        raise RuntimeError(f"{root}: classify step failed:\n{done.stderr[-4000:]}")
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    result["others_cpu_share"] = meter.others
-    return result
+    return _run(STEP_CHILD, root, [records, out, threads], "classify step")
 
 
 def step_records(source: Path, target: Path, count: int) -> Path:
@@ -398,18 +384,24 @@ def time_step(versions, folder: Path, args) -> dict:
 
 
 def run_child(root: Path, records: Path, out: Path | None, repeats: int) -> dict:
+    return _run(CHILD, root, [records, out or "-", repeats], "classify")
+
+
+def _run(code: str, root: Path, args: list, what: str) -> dict:
+    """Run a child script with a version's root, in a fresh process; its last line's JSON,
+    with the CPU share other processes took meanwhile."""
     import _common
 
     with _common.CpuMeter() as meter:
         done = subprocess.run(
-            [sys.executable, "-c", CHILD, str(root), str(records), str(out or "-"), str(repeats)],
+            [sys.executable, "-c", code, str(root), *map(str, args)],
             capture_output=True,
             text=True,
             cwd=root,
             env={**os.environ, "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1"},
         )
     if done.returncode != 0:
-        raise RuntimeError(f"{root}: classify failed:\n{done.stderr[-4000:]}")
+        raise RuntimeError(f"{root}: {what} failed:\n{done.stderr[-4000:]}")
     result = json.loads(done.stdout.strip().splitlines()[-1])
     result["others_cpu_share"] = meter.others
     return result
