@@ -425,18 +425,20 @@ def _parsed_in_parts(store: RecordStore, pmids: list[str], threads: int) -> Iter
     processes, in order; a few parts in work at a time, so memory stays flat."""
     parts = [pmids[at : at + PARSE_PART] for at in range(0, len(pmids), PARSE_PART)]
     seen: set[str] = set()
+
+    def done(future) -> list[str]:
+        lines, found = future.result()
+        seen.update(found)
+        return lines
+
     with ProcessPoolExecutor(min(threads, len(parts))) as pool:
         in_work: deque = deque()
         for part in parts:
             in_work.append(pool.submit(_parse_part, store.path.parent, part))
             if len(in_work) > threads:
-                lines, found = in_work.popleft().result()
-                seen.update(found)
-                yield from lines
+                yield from done(in_work.popleft())
         while in_work:
-            lines, found = in_work.popleft().result()
-            seen.update(found)
-            yield from lines
+            yield from done(in_work.popleft())
     _check_complete(pmids, seen)
 
 

@@ -122,10 +122,10 @@ def mechanism_evidence(
         return evidence
     keywords = [normalise(k) for k in record.get("keywords") or [] if k]
     texts = [(s.raw, s.is_title) for s in reading.sentences] + [(k, None) for k in keywords]
-    # The pre-filter: the cues below are searched only when the record holds one of their
-    # triggers (searching otherwise would find nothing), each cue's triggers looked for when
-    # it is first needed; and a text is scanned for measures only where it holds a word
-    # that starts one (mechanism_matches looks at the text's words first).
+    # The pre-filter: the cues below are searched only in the texts that hold one of their
+    # triggers (searching others would find nothing), found by the record's one trigger
+    # scan; and a text is scanned for measures only where it holds a word that starts one
+    # (mechanism_matches looks at the text's words first).
     search = _Searches(reading, keywords)
     # one pass of the index over each text: (text, is_title, [(group facts, phrase)])
     scanned = [(t, is_title, vocabulary.mechanism_matches(t)) for t, is_title in texts]
