@@ -176,11 +176,11 @@ def child(size: int, workdir: Path, workbook: bool, streaming: bool = False) -> 
             rows = screening_rows(consumed(), mechanisms, provenance, notes, {})
         else:
             rows = screening_rows(to_screen, mechanisms, provenance, notes, {})
-        write_csv(out / "to_screen.csv", rows, SCREENING_COLUMNS)
+        lines: dict = {}  # as livescreen.review.views.write_views shares them
+        write_csv(out / "to_screen.csv", rows, SCREENING_COLUMNS, lines=lines)
         for slug in slugs:
-            write_csv(
-                out / "by_mechanism" / f"{slug}.csv", mechanism_rows(rows, slug), SCREENING_COLUMNS
-            )
+            by_slug = mechanism_rows(rows, slug)
+            write_csv(out / "by_mechanism" / f"{slug}.csv", by_slug, SCREENING_COLUMNS, lines=lines)
         return len(rows)
 
     rows = step("tables", tables)

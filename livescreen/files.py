@@ -35,27 +35,41 @@ def unneutralise(text: str) -> str:
 
 
 def write_csv(
-    path: str | Path, rows: Iterable[Mapping], columns: list[str], bom: bool = True
+    path: str | Path,
+    rows: Iterable[Mapping],
+    columns: list[str],
+    bom: bool = True,
+    lines: dict | None = None,
 ) -> None:
     """Every cell quoted: a spreadsheet that splits on `;` or tabs as well as `,` (as
     LibreOffice's import does on a fresh profile, and Excel in `;` locales) keeps list
     cells such as `authors` ("A B; C D") in one cell. `bom=False` for a file another
-    program reads first (ASReview LAB takes a byte-order mark for part of the first name)."""
+    program reads first (ASReview LAB takes a byte-order mark for part of the first name).
+    `lines`: a dict shared by calls that write the same row objects (a table and its views
+    by mechanism), so that each row's line is made once for the same columns; the rows must
+    not change while it is shared."""
     encoding = "utf-8-sig" if bom else "utf-8"
+    made = lines.setdefault(tuple(columns), {}) if lines is not None else None
     with atomic_path(path) as tmp, open(tmp, "w", encoding=encoding, newline="") as handle:
         handle.write(csv_line(columns))
         for row in rows:
-            # most cells are text or empty: cell() only for the others; neutralise() inlined
-            texts = [
-                v if type(v) is str else "" if v is None else cell(v) for v in map(row.get, columns)
-            ]
-            handle.write(
-                csv_line(["'" + v if v.startswith(FORMULA_PREFIXES) else v for v in texts])
-            )
+            if made is not None:
+                known = made.get(id(row))
+                if known is None or known[0] is not row:  # (the row itself is kept beside)
+                    known = made[id(row)] = (row, _row_line(row, columns))
+                handle.write(known[1])
+            else:
+                handle.write(_row_line(row, columns))
+
+
+def _row_line(row: Mapping, columns: list[str]) -> str:
+    # most cells are text or empty: cell() only for the others; neutralise() inlined
+    texts = [v if type(v) is str else "" if v is None else cell(v) for v in map(row.get, columns)]
+    return csv_line(["'" + v if v.startswith(FORMULA_PREFIXES) else v for v in texts])
 
 
 def csv_line(cells: list[str]) -> str:
-    """One CSV row as ``csv.writer(quoting=csv.QUOTE_ALL, lineterminator="\r\n")`` writes
+    """One CSV row as ``csv.writer(quoting=csv.QUOTE_ALL, lineterminator="\\r\\n")`` writes
     it: every cell in double quotes, a quote inside doubled, nothing else changed. Joined
     here because the csv module copies a row a character at a time (~25 ns a character:
     most of the time of writing a 100,000-row table with abstracts)."""

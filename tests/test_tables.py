@@ -117,3 +117,23 @@ def test_csv_line_is_what_the_csv_module_writes():
         expected = io.StringIO()
         csv.writer(expected, lineterminator="\r\n", quoting=csv.QUOTE_ALL).writerow(cells)
         assert csv_line(cells) == expected.getvalue(), cells
+
+
+def test_a_shared_line_cache_writes_the_same_files(tmp_path):
+    """write_csv with `lines` shared between a table and views of its rows (other columns
+    for one of them) writes byte for byte what separate calls write."""
+    from livescreen.files import write_csv
+
+    rows = [
+        {"a": f"=x{i}", "b": ["p", "q"] if i % 2 else None, "c": True, "d": f'say "{i}"'}
+        for i in range(50)
+    ]
+    views = [(rows, ["a", "b", "c"]), (rows[::3], ["a", "b", "c"]), (rows[1::2], ["d", "a"])]
+    shared: dict = {}
+    for n, (view, columns) in enumerate(views):
+        write_csv(tmp_path / f"alone{n}.csv", view, columns)
+        write_csv(tmp_path / f"shared{n}.csv", view, columns, lines=shared)
+        assert (tmp_path / f"shared{n}.csv").read_bytes() == (
+            tmp_path / f"alone{n}.csv"
+        ).read_bytes()
+    assert set(shared) == {("a", "b", "c"), ("d", "a")}
