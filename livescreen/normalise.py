@@ -224,14 +224,24 @@ def title_similarity(a: str, b: str) -> float:
     return max(fuzz.ratio(a, b), fuzz.token_sort_ratio(a, b))
 
 
-def title_similarities(title: str, others: list[str], cutoff: float) -> dict[int, float]:
-    """``title_similarity(title, others[i])`` by index ``i``, for those at ``cutoff`` or
-    above: each scorer run over all of ``others`` at once (rapidfuzz's ``process.extract``,
-    which skips a pair that cannot reach the cutoff)."""
-    best: dict[int, float] = {}
-    for scorer in (fuzz.ratio, fuzz.token_sort_ratio):
-        for _, score, index in process.extract(
-            title, others, scorer=scorer, score_cutoff=cutoff, limit=None
-        ):
-            best[index] = max(best.get(index, 0.0), score)
-    return best
+def title_similarity_rows(
+    titles: list[str], others: list[str], cutoff: float
+) -> list[dict[int, float]]:
+    """For each of ``titles``, ``title_similarity`` to ``others[i]`` by index ``i``, where
+    at ``cutoff`` or above: each scorer run over every pair at once (rapidfuzz's
+    ``process.cdist``, in C, skipping a pair that cannot reach the cutoff)."""
+    if not titles or not others:
+        return [{} for _ in titles]
+    import numpy as np  # rapidfuzz's cdist answers with an array
+
+    best = np.maximum(
+        *(
+            process.cdist(titles, others, scorer=scorer, score_cutoff=cutoff, dtype=np.float64)
+            for scorer in (fuzz.ratio, fuzz.token_sort_ratio)
+        )
+    )
+    rows = []
+    for scores in best:
+        (kept,) = np.nonzero(scores >= cutoff)
+        rows.append(dict(zip(kept.tolist(), scores[kept].tolist(), strict=True)))
+    return rows

@@ -307,20 +307,23 @@ def test_blocking_does_not_compare_all_pairs():
     assert result.stats["candidate_pairs"] < 2000 and not result.duplicates
 
 
-def test_title_similarities_are_title_similarity_at_the_cutoff():
+def test_title_similarity_rows_are_title_similarity_at_the_cutoff():
     import random
 
-    from livescreen.normalise import normalise_title, title_similarities, title_similarity
+    from livescreen.normalise import normalise_title, title_similarity, title_similarity_rows
 
     rng = random.Random(11)
     words = "mdma assisted therapy for ptsd a randomised trial of the effects phase 3 study".split()
     titles = ["", "mdma", *(" ".join(rng.choices(words, k=rng.randint(1, 12))) for _ in range(300))]
     others = [normalise_title(t) for t in rng.sample(titles, 40)] + ["", titles[7]]
     for cutoff in (0, 60, 85, 100):
-        for title in titles:
-            expected = {i: title_similarity(title, o) for i, o in enumerate(others)}
-            expected = {i: s for i, s in expected.items() if s >= cutoff}
-            assert title_similarities(title, others, cutoff) == expected
+        expected = [
+            {i: s for i, o in enumerate(others) if (s := title_similarity(title, o)) >= cutoff}
+            for title in titles
+        ]
+        assert title_similarity_rows(titles, others, cutoff) == expected
+    assert title_similarity_rows([], others, 85) == []
+    assert title_similarity_rows(["mdma"], [], 85) == [{}]
 
 
 def test_ascii_fold_of_ascii_text_is_the_full_fold():

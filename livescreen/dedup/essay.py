@@ -8,6 +8,7 @@ the essay cites are matched by PMID, DOI or title, with the evidence kept for ea
 from __future__ import annotations
 
 from collections.abc import Iterable
+from itertools import islice
 
 from livescreen.normalise import (
     first_author_key,
@@ -15,7 +16,7 @@ from livescreen.normalise import (
     normalise_title,
     record_years,
     surname_key,
-    title_similarities,
+    title_similarity_rows,
 )
 from livescreen.parse.registrations import link_publications
 
@@ -62,22 +63,39 @@ def match_essay_references(
     by_pmid = {ref["pmid"]: ref for ref in references if ref.get("pmid")}
     by_doi = {normalise_doi(ref["doi"]): ref for ref in references if ref.get("doi")}
     titled = [(ref, normalise_title(ref.get("title") or "")) for ref in references]
+    ref_titles = [ref_title for _, ref_title in titled]
     matches, close_calls = [], []
-    for record in records:
-        if record["pmid"] in by_pmid:
-            matches.append(_essay_match(record, by_pmid[record["pmid"]], "pmid", 100))
-        elif record.get("doi") and normalise_doi(record["doi"]) in by_doi:
-            matches.append(_essay_match(record, by_doi[normalise_doi(record["doi"])], "doi", 100))
-        else:
-            found, close = _title_match(record, titled, match, possible)
-            matches.extend(found)
-            close_calls.extend(close)
+    records = iter(records)
+    # in batches, so that the titles of a batch are scored against every reference at once
+    while batch := list(islice(records, TITLE_BATCH)):
+        by_title = [r for r in batch if not _identified(r, by_pmid, by_doi)]
+        titles = [normalise_title(r.get("title") or "") for r in by_title]
+        similar = iter(title_similarity_rows(titles, ref_titles, possible))
+        for record in batch:
+            if record["pmid"] in by_pmid:
+                matches.append(_essay_match(record, by_pmid[record["pmid"]], "pmid", 100))
+            elif record.get("doi") and normalise_doi(record["doi"]) in by_doi:
+                ref = by_doi[normalise_doi(record["doi"])]
+                matches.append(_essay_match(record, ref, "doi", 100))
+            else:
+                found, close = _title_match(record, titled, next(similar), match)
+                matches.extend(found)
+                close_calls.extend(close)
     return matches, close_calls
 
 
-def _title_match(record, titled, match, possible) -> tuple[list[dict], list[dict]]:
-    title = normalise_title(record.get("title") or "")
-    similar = title_similarities(title, [ref_title for _, ref_title in titled], possible)
+TITLE_BATCH = 1000  # records whose titles are scored together
+
+
+def _identified(record: dict, by_pmid: dict, by_doi: dict) -> bool:
+    """Matched by PMID or DOI (no title match needed)."""
+    doi = record.get("doi")
+    return record["pmid"] in by_pmid or bool(doi and normalise_doi(doi) in by_doi)
+
+
+def _title_match(record, titled, similar, match) -> tuple[list[dict], list[dict]]:
+    """The match or close call of a record by title; ``similar``: its title's similarity
+    to each reference's, by index, where at or above the possible-match cutoff."""
     scored = [
         (similar[i], ref) for i, (ref, ref_title) in enumerate(titled) if ref_title and i in similar
     ]
