@@ -46,8 +46,9 @@ def write_csv(
     cells such as `authors` ("A B; C D") in one cell. `bom=False` for a file another
     program reads first (ASReview LAB takes a byte-order mark for part of the first name).
     `lines`: a dict shared by calls that write the same row objects (a table and its views
-    by mechanism), so that each row's line is made once for the same columns; the rows must
-    not change while it is shared."""
+    by mechanism), so that each row's cells are made once for the same columns (the cells,
+    mostly the row's own strings, not the line: a line per row would hold every abstract
+    again); the rows must not change while it is shared."""
     encoding = "utf-8-sig" if bom else "utf-8"
     made = lines.setdefault(tuple(columns), {}) if lines is not None else None
     with atomic_path(path) as tmp, open(tmp, "w", encoding=encoding, newline="") as handle:
@@ -56,16 +57,16 @@ def write_csv(
             if made is not None:
                 known = made.get(id(row))
                 if known is None or known[0] is not row:  # (the row itself is kept beside)
-                    known = made[id(row)] = (row, _row_line(row, columns))
-                handle.write(known[1])
+                    known = made[id(row)] = (row, _row_cells(row, columns))
+                handle.write(csv_line(known[1]))
             else:
-                handle.write(_row_line(row, columns))
+                handle.write(csv_line(_row_cells(row, columns)))
 
 
-def _row_line(row: Mapping, columns: list[str]) -> str:
+def _row_cells(row: Mapping, columns: list[str]) -> list[str]:
     # most cells are text or empty: cell() only for the others; neutralise() inlined
     texts = [v if type(v) is str else "" if v is None else cell(v) for v in map(row.get, columns)]
-    return csv_line(["'" + v if v.startswith(FORMULA_PREFIXES) else v for v in texts])
+    return ["'" + v if v.startswith(FORMULA_PREFIXES) else v for v in texts]
 
 
 def csv_line(cells: list[str]) -> str:

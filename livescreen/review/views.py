@@ -382,7 +382,7 @@ def write_views(
     was or as new, both recorded in the ledger (see the module docstring)."""
     screening = Path(screening)
     staged: dict[str, tuple[Path, dict]] = {}
-    lines: dict = {}  # each row's CSV line, made once for to_screen and its mechanism views
+    lines: dict = {}  # each row's CSV cells, made once for to_screen and its mechanism views
     try:
         for table in tables:
             target = screening / table.name
