@@ -54,6 +54,7 @@ from livescreen.sources.eutils import (
     shown_id,
 )
 from livescreen.sources.http import excerpt_of
+from livescreen.workers import worker_pool
 
 log = logging.getLogger("livescreen.fetch")
 STORE_FILE = "records.sqlite"
@@ -407,9 +408,12 @@ def parse_stored(
     processes, into the same file. Returns whether it parsed."""
 
     def parse() -> None:
+        parts = -(-len(pmids) // PARSE_PART)
+        pool = worker_pool(min(threads, parts))
         try:
-            if threads > 1 and len(pmids) > PARSE_PART:
-                write_lines(target, _parsed_in_parts(store, pmids, threads))
+            if pool is not None:
+                with pool:
+                    write_lines(target, _parsed_in_parts(store, pmids, pool, threads))
             else:
                 with store.open_xml(pmids) as xml:
                     write_jsonl(target, ensure_complete(pmids, iter_articles(xml)))
@@ -420,9 +424,11 @@ def parse_stored(
     return memo.files(memo_folder, "parse", data, [target], parse)
 
 
-def _parsed_in_parts(store: RecordStore, pmids: list[str], threads: int) -> Iterator[str]:
-    """The JSON lines of the stored records of `pmids`, parsed part by part on `threads`
-    processes, in order; a few parts in work at a time, so memory stays flat."""
+def _parsed_in_parts(
+    store: RecordStore, pmids: list[str], pool: ProcessPoolExecutor, threads: int
+) -> Iterator[str]:
+    """The JSON lines of the stored records of `pmids`, parsed part by part in `pool`, in
+    order; a few parts in work at a time, so memory stays flat."""
     parts = [pmids[at : at + PARSE_PART] for at in range(0, len(pmids), PARSE_PART)]
     seen: set[str] = set()
 
@@ -431,14 +437,13 @@ def _parsed_in_parts(store: RecordStore, pmids: list[str], threads: int) -> Iter
         seen.update(found)
         return lines
 
-    with ProcessPoolExecutor(min(threads, len(parts))) as pool:
-        in_work: deque = deque()
-        for part in parts:
-            in_work.append(pool.submit(_parse_part, store.path.parent, part))
-            if len(in_work) > threads:
-                yield from done(in_work.popleft())
-        while in_work:
+    in_work: deque = deque()
+    for part in parts:
+        in_work.append(pool.submit(_parse_part, store.path.parent, part))
+        if len(in_work) > threads:
             yield from done(in_work.popleft())
+    while in_work:
+        yield from done(in_work.popleft())
     _check_complete(pmids, seen)
 
 

@@ -30,6 +30,7 @@ from pathlib import Path
 from livescreen.columns import CLASSIFICATION_COLUMNS
 from livescreen.files import write_lines
 from livescreen.logs import Progress
+from livescreen.workers import worker_pool
 
 CHUNK = 2000  # records read, looked up and classified at a time
 POOL_CHUNK = 100  # records per task sent to a worker process
@@ -146,7 +147,7 @@ def classify_file(
         nonlocal pool
         _start_worker(settings)  # once: it returns at once when loaded for these settings
         if threads > 1 and pool is None:
-            pool = ProcessPoolExecutor(threads, initializer=_start_worker, initargs=(settings,))
+            pool = worker_pool(threads, _start_worker, (settings,))
 
     def chunks() -> Iterator[list[str]]:
         with open(source, encoding="utf-8") as handle:
