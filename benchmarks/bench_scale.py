@@ -176,11 +176,13 @@ def child(size: int, workdir: Path, workbook: bool, streaming: bool = False) -> 
             rows = screening_rows(consumed(), mechanisms, provenance, notes, {})
         else:
             rows = screening_rows(to_screen, mechanisms, provenance, notes, {})
-        lines: dict = {}  # as livescreen.review.views.write_views shares them
-        write_csv(out / "to_screen.csv", rows, SCREENING_COLUMNS, lines=lines)
+        cells: dict = {}  # as livescreen.review.views.write_views shares them
+        write_csv(out / "to_screen.csv", rows, SCREENING_COLUMNS, shared_cells=cells)
         for slug in slugs:
             by_slug = mechanism_rows(rows, slug)
-            write_csv(out / "by_mechanism" / f"{slug}.csv", by_slug, SCREENING_COLUMNS, lines=lines)
+            write_csv(
+                out / "by_mechanism" / f"{slug}.csv", by_slug, SCREENING_COLUMNS, shared_cells=cells
+            )
         return len(rows)
 
     rows = step("tables", tables)

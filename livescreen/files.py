@@ -39,18 +39,18 @@ def write_csv(
     rows: Iterable[Mapping],
     columns: list[str],
     bom: bool = True,
-    lines: dict | None = None,
+    shared_cells: dict | None = None,
 ) -> None:
     """Every cell quoted: a spreadsheet that splits on `;` or tabs as well as `,` (as
     LibreOffice's import does on a fresh profile, and Excel in `;` locales) keeps list
     cells such as `authors` ("A B; C D") in one cell. `bom=False` for a file another
     program reads first (ASReview LAB takes a byte-order mark for part of the first name).
-    `lines`: a dict shared by calls that write the same row objects (a table and its views
+    `shared_cells`: a dict shared by calls that write the same row objects (a table and its views
     by mechanism), so that each row's cells are made once for the same columns (the cells,
     mostly the row's own strings, not the line: a line per row would hold every abstract
     again); the rows must not change while it is shared."""
     encoding = "utf-8-sig" if bom else "utf-8"
-    made = lines.setdefault(tuple(columns), {}) if lines is not None else None
+    made = shared_cells.setdefault(tuple(columns), {}) if shared_cells is not None else None
     with atomic_path(path) as tmp, open(tmp, "w", encoding=encoding, newline="") as handle:
         handle.write(csv_line(columns))
         for row in rows:

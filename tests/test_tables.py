@@ -132,7 +132,7 @@ def test_a_shared_line_cache_writes_the_same_files(tmp_path):
     shared: dict = {}
     for n, (view, columns) in enumerate(views):
         write_csv(tmp_path / f"alone{n}.csv", view, columns)
-        write_csv(tmp_path / f"shared{n}.csv", view, columns, lines=shared)
+        write_csv(tmp_path / f"shared{n}.csv", view, columns, shared_cells=shared)
         assert (tmp_path / f"shared{n}.csv").read_bytes() == (
             tmp_path / f"alone{n}.csv"
         ).read_bytes()

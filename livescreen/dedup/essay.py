@@ -68,15 +68,16 @@ def match_essay_references(
     records = iter(records)
     # in batches, so that the titles of a batch are scored against every reference at once
     while batch := list(islice(records, TITLE_BATCH)):
-        by_title = [r for r in batch if not _identified(r, by_pmid, by_doi)]
-        titles = [normalise_title(r.get("title") or "") for r in by_title]
+        identified = [_identified(r, by_pmid, by_doi) for r in batch]
+        titles = [
+            normalise_title(r.get("title") or "")
+            for r, known in zip(batch, identified, strict=True)
+            if known is None
+        ]
         similar = iter(title_similarity_rows(titles, ref_titles, possible))
-        for record in batch:
-            if record["pmid"] in by_pmid:
-                matches.append(_essay_match(record, by_pmid[record["pmid"]], "pmid", 100))
-            elif record.get("doi") and normalise_doi(record["doi"]) in by_doi:
-                ref = by_doi[normalise_doi(record["doi"])]
-                matches.append(_essay_match(record, ref, "doi", 100))
+        for record, known in zip(batch, identified, strict=True):
+            if known is not None:
+                matches.append(_essay_match(record, known[1], known[0], 100))
             else:
                 found, close = _title_match(record, titled, next(similar), match)
                 matches.extend(found)
@@ -87,10 +88,15 @@ def match_essay_references(
 TITLE_BATCH = 1000  # records whose titles are scored together
 
 
-def _identified(record: dict, by_pmid: dict, by_doi: dict) -> bool:
-    """Matched by PMID or DOI (no title match needed)."""
+def _identified(record: dict, by_pmid: dict, by_doi: dict) -> tuple[str, dict] | None:
+    """("pmid" or "doi", the reference) when the record is the reference by PMID, then by
+    DOI; None when only its title can tell."""
+    if record["pmid"] in by_pmid:
+        return "pmid", by_pmid[record["pmid"]]
     doi = record.get("doi")
-    return record["pmid"] in by_pmid or bool(doi and normalise_doi(doi) in by_doi)
+    if doi and (ref := by_doi.get(normalise_doi(doi))) is not None:
+        return "doi", ref
+    return None
 
 
 def _title_match(record, titled, similar, match) -> tuple[list[dict], list[dict]]:

@@ -382,12 +382,12 @@ def write_views(
     was or as new, both recorded in the ledger (see the module docstring)."""
     screening = Path(screening)
     staged: dict[str, tuple[Path, dict]] = {}
-    lines: dict = {}  # each row's CSV cells, made once for to_screen and its mechanism views
+    cells: dict = {}  # each row's CSV cells, made once for to_screen and its mechanism views
     try:
         for table in tables:
             target = screening / table.name
             tmp = _temporary(target)
-            write_csv(tmp, table.rows, table.columns, lines=lines)
+            write_csv(tmp, table.rows, table.columns, shared_cells=cells)
             editable = [c for c in table.columns if c not in LIVESCREEN_COLUMNS]
             rows = ({c: neutralise(cell(r.get(c))) for c in r} for r in table.rows)
             part = written_part(rows, [*DECISION_COLUMNS, *editable])
