@@ -66,18 +66,45 @@ def test_progress_of_a_long_step_is_a_few_plain_lines(capsys):
 
 
 def test_the_classification_is_added_to_the_line_as_a_merge_would_add_it():
-    from livescreen.classify.batch import with_classification
+    from livescreen.classify.batch import MERGE, _highlighted, addition, with_classification
 
-    classification = json.dumps({"design": "rct", "highlight": True})
+    classification = {"design": "rct", "retracted": False, "highlight": True}
     record = {"pmid": "1", "title": "Ça va — \"design\": no", "n": [1, {"x": None}]}
-    for line in (json.dumps(record, ensure_ascii=False), json.dumps(record)):
-        out = with_classification(line, classification)
-        assert json.loads(out) == {**record, "design": "rct", "highlight": True}
-        assert out.startswith(line[:-1])  # the record's own text, kept as it was
-    # a record that has a column already: merged, the column written once
-    again = with_classification(json.dumps({**record, "design": "other"}), classification)
-    assert json.loads(again)["design"] == "rct" and again.count('"design":') == 1
-    assert json.loads(with_classification("{}", classification)) == json.loads(classification)
+    for held in ({}, {"retracted": False}):  # a parsed record holds `retracted` already
+        whole = {**record, **held}
+        added = addition(whole, classification)
+        assert not added.startswith(MERGE)
+        for line in (json.dumps(whole, ensure_ascii=False), json.dumps(whole)):
+            out = with_classification(line, added)
+            assert json.loads(out) == {**whole, **classification}
+            assert out.startswith(line[:-1])  # the record's own text, kept as it was
+            assert out.count('"retracted":') == 1 and _highlighted(line, added)
+    # a column held with another value (True is not 1 in JSON): merged, written once, the
+    # classification's value kept
+    for held in ({"design": "other"}, {"retracted": 0}, {"retracted": True}):
+        line = json.dumps({**record, **held})
+        added = addition({**record, **held}, classification)
+        assert added.startswith(MERGE)
+        out = with_classification(line, added)
+        assert json.loads(out) == {**record, **classification}
+        assert all(out.count(f'"{column}":') == 1 for column in classification)
+    assert json.loads(with_classification("{}", addition({}, classification))) == classification
+    # every column held with the same value: the line as it was; highlight read from it
+    same = json.dumps({**record, **classification})
+    assert addition(json.loads(same), classification) == "{}"
+    assert with_classification(same, "{}") == same and _highlighted(same, "{}")
+
+
+def test_an_entry_kept_in_another_form_is_not_read(tmp_path, snapshot, monkeypatch):
+    from livescreen.classify import batch
+
+    source, n = records_file(tmp_path, snapshot, copies=1)
+    cache = tmp_path / "cache.sqlite"
+    classify_file(source, tmp_path / "a.jsonl", SETTINGS, cache=cache)
+    monkeypatch.setattr(batch, "CACHE_FORM", "a later form")
+    counts = classify_file(source, tmp_path / "b.jsonl", SETTINGS, cache=cache)
+    assert (counts["from_cache"], counts["classified"]) == (0, n)
+    assert lines(tmp_path / "a.jsonl") == lines(tmp_path / "b.jsonl")
 
 
 def test_a_run_with_every_record_in_the_cache_loads_no_classifier(tmp_path, snapshot, monkeypatch):

@@ -9,10 +9,11 @@ reclassifies everything, and nothing else does. Records stream through in chunks
 stays flat; the output keeps the input's order whatever the number of processes, and each
 output line is the input line with the classification's columns appended.
 
-Worker processes receive JSON lines and return each classification as JSON text, so that
-parsing happens on their cores and little crosses between processes; the main process
-reads, looks up, appends and writes. The classifier is loaded (and the pool started) only
-when a record is not in the cache.
+Worker processes receive JSON lines and return, for each, the text to append to it (its
+classification's columns, as JSON), so that parsing happens on their cores and little
+crosses between processes; the main process reads, looks up, appends and writes, and never
+parses a record. The classifier is loaded (and the pool started) only when a record is not
+in the cache.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from contextlib import closing
 from itertools import islice
 from pathlib import Path
 
-from livescreen.columns import CLASSIFICATION_COLUMNS
 from livescreen.files import write_lines
 from livescreen.logs import Progress
 from livescreen.workers import worker_pool
@@ -39,9 +39,19 @@ POOL_CHUNK = 100  # records per task sent to a worker process
 NOT_CLASSIFIER = {"batch.py", "evaluation.py"}
 
 
+# What the cache holds for a record: the text appended to its line (see `addition`). A new
+# form of it misses every entry kept in an older form.
+CACHE_FORM = "addition 1"
+# An addition starting with this is the whole classification, for a record that must be
+# merged as a dict (it holds one of the columns with another value, or it is empty).
+MERGE = "!"
+
+
 def fingerprint(settings: dict) -> str:
-    """What, besides a record, decides its classification: the settings and the code."""
+    """What, besides a record, decides its classification and what the cache holds for it:
+    the settings, the code and the cache's form."""
     digest = hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode())
+    digest.update(CACHE_FORM.encode())
     for source in sorted(Path(__file__).parent.glob("*.py")):
         if source.name not in NOT_CLASSIFIER:
             digest.update(source.read_bytes())
@@ -49,7 +59,8 @@ def fingerprint(settings: dict) -> str:
 
 
 class ClassificationCache:
-    """Classifications by key (record content + fingerprint) in one SQLite file."""
+    """Each record's addition (`addition`) by key (record content + fingerprint), in one
+    SQLite file."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
@@ -58,7 +69,7 @@ class ClassificationCache:
             db.execute("CREATE TABLE IF NOT EXISTS classified (key TEXT PRIMARY KEY, result TEXT)")
 
     def get(self, keys: list[str]) -> dict[str, str]:
-        """The classifications (JSON text) of the keys held."""
+        """The additions of the keys held."""
         found = {}
         with closing(sqlite3.connect(self.path)) as db:
             for start in range(0, len(keys), 900):
@@ -69,7 +80,7 @@ class ClassificationCache:
         return found
 
     def put(self, results: dict[str, str]) -> None:
-        """Keep classifications (JSON text) by key."""
+        """Keep additions by key."""
         with closing(sqlite3.connect(self.path)) as db, db:
             db.executemany("INSERT OR REPLACE INTO classified VALUES (?, ?)", results.items())
 
@@ -91,35 +102,60 @@ def _start_worker(settings: dict) -> None:
 
 
 def _classify_lines(lines: list[str]) -> list[str]:
-    """Each JSON line's classification, as JSON. Workers take and give text: the parsing
-    happens beside the classifying, on the worker's core, and what comes back is small."""
+    """Each JSON line's addition. Workers take and give text: the parsing happens beside the
+    classifying, on the worker's core, and what comes back is small."""
     from livescreen.classify import classify
 
     _, vocabulary, essay_date = _worker
-    return [
-        json.dumps(classify(json.loads(line), vocabulary, essay_date), ensure_ascii=False)
-        for line in lines
-    ]
+    additions = []
+    for line in lines:
+        record = json.loads(line)
+        additions.append(addition(record, classify(record, vocabulary, essay_date)))
+    return additions
 
 
-# How each column of a classification starts as a key in a JSON line (a quote in a string
-# value is escaped, so '"design":' in a line can only be a key).
-_KEYS = tuple(f'"{column}":' for column in CLASSIFICATION_COLUMNS)
+def _json(value) -> str:
+    return json.dumps(value, ensure_ascii=False)
 
 
-def with_classification(line: str, classification: str) -> str:
-    """The record of ``line`` (one JSON object) with the columns of ``classification`` (a
-    JSON object) added after its own, as one JSON line: the line's text is kept as it is
-    and the classification's members appended (no parsing or writing of the record). A
-    record that has any of the columns already is merged as a dict instead, so a column is
-    never written twice."""
+def addition(record: dict, classification: dict) -> str:
+    """What is appended to ``record``'s line (see `with_classification`): the columns of
+    ``classification`` that the record does not hold already with the same value, as a JSON
+    object. A parsed record holds `retracted` (from its retraction notices), which the
+    classification repeats. When the record holds a column with another value, or nothing
+    at all, the whole classification marked `MERGE`: that record is merged as a dict."""
+    extra = {}
+    for column, value in classification.items():
+        if column not in record:
+            extra[column] = value
+        elif _json(record[column]) != _json(value):
+            extra = None
+            break
+    if not record or extra is None:
+        return MERGE + _json(classification)
+    return _json(extra)
+
+
+def with_classification(line: str, added: str) -> str:
+    """The record of ``line`` (one JSON object) with its classification, as one JSON line:
+    the line's text kept as it is and the members of its ``added`` (`addition`, made from
+    this very line) appended, so no record is parsed or written again here. A `MERGE`
+    addition is merged as a dict, its columns replacing the record's."""
     line = line.strip()
-    if line.startswith("{") and line.endswith("}") and line != "{}":
-        if not any(key in line for key in _KEYS):
-            return f"{line[:-1]}, {classification[1:]}"
-    record = json.loads(line)
-    record.update(json.loads(classification))
-    return json.dumps(record, ensure_ascii=False)
+    if added.startswith(MERGE):
+        record = json.loads(line)
+        record.update(json.loads(added[len(MERGE) :]))
+        return _json(record)
+    if added == "{}":
+        return line
+    return f"{line[:-1]}, {added[1:]}"
+
+
+def _highlighted(line: str, added: str) -> bool:
+    """Whether the record is highlighted: from its addition, or (when the record held the
+    same value already, so the addition left it out) from the line."""
+    columns = json.loads(added.removeprefix(MERGE))
+    return bool(columns["highlight"] if "highlight" in columns else json.loads(line)["highlight"])
 
 
 def classify_file(
@@ -181,10 +217,10 @@ def classify_file(
         counts["classified"] += len(fresh)
         for key, line in zip(keys, chunk, strict=True):
             # classified now, or from the cache (last time's classification)
-            result = fresh[key] if key in fresh else known[key]
+            added = fresh[key] if key in fresh else known[key]
             counts["records"] += 1
-            counts["highlighted"] += bool(json.loads(result)["highlight"])
-            yield with_classification(line, result)
+            counts["highlighted"] += _highlighted(line, added)
+            yield with_classification(line, added)
         if progress:
             progress.advance(counts["records"])
 
