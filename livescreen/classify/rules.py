@@ -356,7 +356,6 @@ def _design(record: Mapping[str, Any], reading: Reading) -> tuple[str, str, str]
                 return "protocol", f"title, {cue_name}: '{phrase}'", cue_name
     if _fires(reading, "interim-results-title", "title"):
         skip = {"protocol", "secondary-analysis"}
-    patients = _fires(reading, "patient-sample")
     animals_only = "Animals" in mesh and "Humans" not in mesh
     for rule in DESIGN_RULES:
         if rule.design in skip:
@@ -377,7 +376,10 @@ def _design(record: Mapping[str, Any], reading: Reading) -> tuple[str, str, str]
             continue  # no cue of the rule can fire (most rules, for most records)
         hits = []
         for cue_name, where in rule.cues_read:
-            if cue_name == "healthy-volunteers" and patients:
+            # in a record about patients, healthy volunteers count only in its
+            # self-describing sentences (elsewhere they are a comparison group); the
+            # patient-sample cue is the costliest, so it is asked only here
+            if cue_name == "healthy-volunteers" and _fires(reading, "patient-sample"):
                 where = "lead"
             if hit := first_phrase(reading, cue_name, where):
                 hits.append((not hit[1], cue_name, hit[0]))
