@@ -209,12 +209,22 @@ def test_the_first_character_gate_changes_no_match(vocabulary):
         texts.append(rng.choice([text, text.upper(), text.title()]))
     gated = [cue for cue in CUES if cue.regex.pattern.startswith("(?=[")]
     assert len(gated) > len(CUES) // 2  # the gate applies to most cues
+    # the cues whose alternatives anchored at the start are tried there only (Cue.search)
+    split = {cue.name for cue in CUES if cue.unanchored is not None}
+    assert {"secondary-analysis", "review-self", "retracted-title"} <= split
+    # matches at, just after and well after the start
+    texts += [f"{text} {other}" for text in texts[:300] for other in ("Secondary", "retracted")]
+    texts += [f"{first}{text}" for text in texts[:600] for first in (" ", "(", "a ")]
     for cue in CUES:
         reference = plain(cue.pattern)
+        unless = plain(cue.unless) if cue.unless else None
         for text in texts:
             assert [m.span() for m in cue.regex.finditer(text)] == [
                 m.span() for m in reference.finditer(text)
             ], (cue.name, text)
+            first = None if unless and unless.search(text) else reference.search(text)
+            found = cue.search(text)
+            assert (found and found.span()) == (first and first.span()), (cue.name, text)
 
 
 def test_letters_that_fold_to_ascii_are_all_known():

@@ -133,7 +133,35 @@ class Cue:
         """The first match in ``text`` (None when the cue does not fire there)."""
         if self.unless_regex is not None and self.unless_regex.search(text):
             return None
-        return self.regex.search(text)
+        rest = self.unanchored
+        if rest is None:
+            return self.regex.search(text)
+        # at the start every alternative is tried, in order, as the whole pattern's search
+        # tries them there; past it only those that are not anchored to it can match
+        return self.regex.match(text) or rest.search(text, 1)
+
+    @functools.cached_property
+    def unanchored(self) -> re.Pattern[str] | None:
+        """The pattern without its top-level alternatives anchored to the text's start
+        (``^...``), behind the first-character gate of what is left; None when it has no
+        such alternative. An anchored alternative can match at the start only, and one
+        that may start with any character keeps the gate off the whole pattern (the
+        design cues read the study's own description: "^\\W*(?:[\\w-]+\\W+){0,3}?secondary
+        ..."), so past the start the engine would try every alternative everywhere."""
+        expanded = _expanded(self.pattern)
+        if self.regex.flags & re.MULTILINE:
+            return None  # an anchor could match after a line end: leave the pattern whole
+        alternatives = _split_top_level(expanded)
+        inner = expanded[3:-1]
+        if len(alternatives) == 1 and expanded.startswith("(?:") and expanded.endswith(")"):
+            if _depth_ok(inner):
+                alternatives = _split_top_level(inner)
+        rest = [a for a in alternatives if not a.startswith("^")]
+        if len(rest) == len(alternatives):
+            return None
+        if not rest:
+            return _NEVER
+        return re.compile(_first_character_gate("|".join(rest)), re.IGNORECASE)
 
 
 def _required_everywhere(pattern: str, placeholder: str) -> bool:
@@ -234,12 +262,18 @@ def _trigger_index():
 _CACHE: dict[str, re.Pattern[str]] = {}
 
 
+_NEVER = re.compile("(?!)")
+
+
+def _expanded(pattern: str) -> str:
+    for placeholder, regex in _PLACEHOLDERS.items():
+        pattern = pattern.replace(placeholder, regex)
+    return pattern
+
+
 def _compiled(pattern: str) -> re.Pattern[str]:
     if pattern not in _CACHE:
-        expanded = pattern
-        for placeholder, regex in _PLACEHOLDERS.items():
-            expanded = expanded.replace(placeholder, regex)
-        _CACHE[pattern] = re.compile(_first_character_gate(expanded), re.IGNORECASE)
+        _CACHE[pattern] = re.compile(_first_character_gate(_expanded(pattern)), re.IGNORECASE)
     return _CACHE[pattern]
 
 
