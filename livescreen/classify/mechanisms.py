@@ -130,7 +130,7 @@ def mechanism_evidence(
     # one pass of the index over each text: (text, is_title, [(group facts, phrase)])
     scanned = [(t, is_title, vocabulary.mechanism_matches(t)) for t, is_title in texts]
     if not any(hits for _, _, hits in scanned) and not any(
-        search(name, index) for index in range(len(texts)) for _, name in _ANALYSIS_CUES
+        search.anywhere(name) for _, name in _ANALYSIS_CUES
     ):
         return evidence
     # (slug, measure) pairs whose terms the record writes out: their ambiguous
@@ -200,15 +200,25 @@ class _Searches:
         self._where: dict[str, set[int] | None] = {}  # cue -> its texts (None: all)
 
     def __call__(self, name: str, index: int) -> re.Match[str] | None:
-        cue = CUE[name]
+        where = self._lines(name)
+        if where is not None and index not in where:
+            return None
+        return CUE[name].regex.search(self._texts[index])
+
+    def anywhere(self, name: str) -> bool:
+        """Whether the cue matches one of the texts: only those with its triggers are read."""
+        where = self._lines(name)
+        regex = CUE[name].regex
+        indices = range(len(self._texts)) if where is None else where
+        return any(regex.search(self._texts[index]) for index in indices)
+
+    def _lines(self, name: str) -> set[int] | None:
+        """The texts that hold one of the cue's triggers (None: every text may match)."""
         if name not in self._where:
             if self._found is None:
                 self._found = self._triggers()
-            self._where[name] = cue.lines(self._found)
-        where = self._where[name]
-        if where is not None and index not in where:
-            return None
-        return cue.regex.search(self._texts[index])
+            self._where[name] = CUE[name].lines(self._found)
+        return self._where[name]
 
     def _triggers(self) -> dict[str, set[int]]:
         found = {t: set(lines) for t, lines in self._reading.trigger_lines().items()}
