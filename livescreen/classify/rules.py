@@ -362,12 +362,12 @@ def _design(record: Mapping[str, Any], reading: Reading) -> tuple[str, str, str]
             continue
         if rule.design == "preclinical" and animals_only:
             return rule.design, "MeSH 'Animals' without 'Humans'", ""
-        hit = sorted(types.intersection(rule.publication_types))
-        if hit:
-            return rule.design, f"publication type '{hit[0]}'", ""
-        hit = sorted(mesh.intersection(rule.mesh))
-        if hit:
-            return rule.design, f"MeSH '{hit[0]}'", ""
+        # the first of the types (or headings) in sorted order names the evidence; most
+        # rules find none, so nothing is sorted
+        if hit := types.intersection(rule.publication_types):
+            return rule.design, f"publication type '{min(hit)}'", ""
+        if hit := mesh.intersection(rule.mesh):
+            return rule.design, f"MeSH '{min(hit)}'", ""
         if rule.design == "protocol" and registration:
             continue  # a registration's design is its trial's design
         # each cue's first phrase (the title is the first sentence); a phrase in the title
