@@ -92,7 +92,7 @@ class Vocabulary:
     # every measure term and construct word of the mechanisms (see mechanism_matches);
     # group -> ("I" instrument or "K" construct, slug, shown name, ambiguous?, written out?)
     mechanism_groups: dict[str, tuple[str, str, str, bool, bool]] = field(init=False, repr=False)
-    _mechanism_index: dict[str, list[tuple[str, re.Pattern[str]]]] = field(init=False, repr=False)
+    _mechanism_index: dict[str, re.Pattern[str]] = field(init=False, repr=False)
     _mechanism_keys: frozenset[str] = field(init=False, repr=False)
     # the lower-cased words a mention can start with (see find_mentions); None: some term
     # does not start with a letter or digit, so every position must be tried
@@ -144,14 +144,14 @@ class Vocabulary:
         )
 
     def _compile_mechanisms(self) -> None:
-        """Index every measure term and construct word by its first word, each compiled once.
+        """Index every measure term and construct word by its first word.
 
         One alternation of some 250 terms would be tried at every position of every
         sentence (most of the classifier's time); the index tries, at each word, only the
-        terms that begin with it.
+        terms that begin with it: one alternation of those (a group each), longest first.
         """
         self.mechanism_groups = {}
-        index: dict[str, list[tuple[int, str, re.Pattern[str]]]] = {}
+        index: dict[str, list[tuple[int, str, str]]] = {}
 
         def add(kind: str, slug: str, name: str, text: str, sensitive: bool, ambiguous: bool):
             text = text.strip()
@@ -162,7 +162,7 @@ class Vocabulary:
             self.mechanism_groups[group] = (kind, slug, name, ambiguous, written_out)
             first = _WORD.match(text)
             word = (first.group(0) if first else text).lower()
-            regex = re.compile(rf"{_term_pattern(text, sensitive)}(?![A-Za-z0-9])")
+            regex = rf"{_term_pattern(text, sensitive)}(?![A-Za-z0-9])"
             keys = {word}
             if first and first.end() == len(text):  # one word: its plural starts a match too
                 keys |= {word + "s", word[:-1] + "ies" if word.endswith("y") else word + "es"}
@@ -179,9 +179,15 @@ class Vocabulary:
                     add("I", mechanism.slug, measure.name, abbreviation, True, True)
             for construct in mechanism.constructs:
                 add("K", mechanism.slug, construct, construct, False, False)
-        # longest first, so "Posttraumatic Cognitions Inventory" wins over a shorter term
+        # longest first, so "Posttraumatic Cognitions Inventory" wins over a shorter term:
+        # the first alternative that matches is the match, as with the terms tried in turn
         self._mechanism_index = {
-            key: [(group, regex) for _, group, regex in sorted(entries, key=lambda e: -e[0])]
+            key: re.compile(
+                "|".join(
+                    f"(?P<{group}>{regex})"
+                    for _, group, regex in sorted(entries, key=lambda e: -e[0])
+                )
+            )
             for key, entries in index.items()
         }
         self._mechanism_keys = frozenset(self._mechanism_index)
@@ -242,11 +248,9 @@ class Vocabulary:
         for start, key in _word_starts_keyed(lower, self._mechanism_keys.intersection(words)):
             if start < end or (start and (text[start - 1].isalnum() or text[start - 1] == "-")):
                 continue
-            for group, regex in index[key]:
-                if match := regex.match(text, start):
-                    found.append((self.mechanism_groups[group], match.group(0)))
-                    end = match.end()
-                    break
+            if match := index[key].match(text, start):
+                found.append((self.mechanism_groups[match.lastgroup], match.group(0)))
+                end = match.end()
         return found
 
 
