@@ -35,7 +35,6 @@ from livescreen.dedup.essay import match_essay_references, merge_search_hits, tr
 from livescreen.dedup.second_matcher import read_second_opinion
 from livescreen.dedup.works import cross_source
 from livescreen.errors import LivescreenError
-from livescreen.fetch import RecordStore
 from livescreen.files import iter_jsonl, read_json, read_jsonl, write_csv, write_json, write_jsonl
 from livescreen.memo import value as memo_value
 from livescreen.review.decisions import (
@@ -277,6 +276,10 @@ def build(
             conflicts = {**disagreements, **conflicts}
         added = added_columns(history)
         nct_by_pmid, pmids_by_nct = trial_links(registrations, records)
+        # the fetch module brings the HTTP clients (a sixth of this step's start-up): only
+        # its record store is needed here
+        from livescreen.fetch import RecordStore
+
         provenance = RecordStore(store).provenance(mechanisms)
         registry = read_json(inputs.registry)
 
