@@ -152,9 +152,8 @@ class Cue:
         if self.regex.flags & re.MULTILINE:
             return None  # an anchor could match after a line end: leave the pattern whole
         alternatives = _split_top_level(expanded)
-        inner = expanded[3:-1]
         if len(alternatives) == 1 and expanded.startswith("(?:") and expanded.endswith(")"):
-            if _depth_ok(inner):
+            if _depth_ok(inner := expanded[3:-1]):  # one group around the whole pattern
                 alternatives = _split_top_level(inner)
         rest = [a for a in alternatives if not a.startswith("^")]
         if len(rest) == len(alternatives):

@@ -162,12 +162,12 @@ class Vocabulary:
             self.mechanism_groups[group] = (kind, slug, name, ambiguous, written_out)
             first = _WORD.match(text)
             word = (first.group(0) if first else text).lower()
-            regex = rf"{_term_pattern(text, sensitive)}(?![A-Za-z0-9])"
+            pattern = rf"{_term_pattern(text, sensitive)}(?![A-Za-z0-9])"
             keys = {word}
             if first and first.end() == len(text):  # one word: its plural starts a match too
                 keys |= {word + "s", word[:-1] + "ies" if word.endswith("y") else word + "es"}
             for key in keys:
-                index.setdefault(key, []).append((len(text), group, regex))
+                index.setdefault(key, []).append((len(text), group, pattern))
 
         for mechanism in self.mechanisms:
             for measure in mechanism.measures:
@@ -184,8 +184,8 @@ class Vocabulary:
         self._mechanism_index = {
             key: re.compile(
                 "|".join(
-                    f"(?P<{group}>{regex})"
-                    for _, group, regex in sorted(entries, key=lambda e: -e[0])
+                    f"(?P<{group}>{pattern})"
+                    for _, group, pattern in sorted(entries, key=lambda e: -e[0])
                 )
             )
             for key, entries in index.items()
