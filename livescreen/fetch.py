@@ -408,12 +408,12 @@ def parse_stored(
     processes, into the same file. Returns whether it parsed."""
 
     def parse() -> None:
-        parts = -(-len(pmids) // PARSE_PART)
-        pool = worker_pool(min(threads, parts))
+        parts = [pmids[at : at + PARSE_PART] for at in range(0, len(pmids), PARSE_PART)]
+        pool = worker_pool(min(threads, len(parts)))
         try:
             if pool is not None:
                 with pool:
-                    write_lines(target, _parsed_in_parts(store, pmids, pool, threads))
+                    write_lines(target, _parsed_in_parts(store, pmids, parts, pool, threads))
             else:
                 with store.open_xml(pmids) as xml:
                     write_jsonl(target, ensure_complete(pmids, iter_articles(xml)))
@@ -425,11 +425,14 @@ def parse_stored(
 
 
 def _parsed_in_parts(
-    store: RecordStore, pmids: list[str], pool: ProcessPoolExecutor, threads: int
+    store: RecordStore,
+    pmids: list[str],
+    parts: list[list[str]],
+    pool: ProcessPoolExecutor,
+    threads: int,
 ) -> Iterator[str]:
-    """The JSON lines of the stored records of `pmids`, parsed part by part in `pool`, in
-    order; a few parts in work at a time, so memory stays flat."""
-    parts = [pmids[at : at + PARSE_PART] for at in range(0, len(pmids), PARSE_PART)]
+    """The JSON lines of the stored records of `pmids` (cut into `parts`), parsed part by
+    part in `pool`, in order; at most `threads` + 1 parts in work, so memory stays flat."""
     seen: set[str] = set()
 
     def done(future) -> list[str]:
