@@ -43,7 +43,6 @@ def full_path(monkeypatch):
             "find_mentions",
             lambda self, text: list(self.mention_pattern.finditer(text)),
         )
-        monkeypatch.setattr(Vocabulary, "may_name_mechanisms", lambda self, text: True)
 
     return reference
 

@@ -223,11 +223,6 @@ class Vocabulary:
                     end = match.end()
         return found
 
-    def may_name_mechanisms(self, text: str) -> bool:
-        """False when :meth:`mechanism_matches` finds nothing in ``text`` nor in any line of it
-        (no word of it starts a measure or a construct): one look for a whole record."""
-        return not self._mechanism_keys.isdisjoint(_WORD.findall(text.lower()))
-
     def mechanism_matches(self, text: str) -> list[tuple[tuple[str, str, str, bool, bool], str]]:
         """The measure terms and construct words in ``text``, left to right and not
         overlapping: (their facts in ``mechanism_groups``, the phrase as written). A match
