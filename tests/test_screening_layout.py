@@ -88,7 +88,8 @@ def test_sheets_open_on_the_summary_and_lay_out_ids_decisions_title_and_abstract
     assert ws.freeze_panes == "G2"  # id, the four decision columns and the reviewer's own
     assert ws.column_dimensions["H"].width == 100 and ws.column_dimensions["G"].width == 50
     assert ws.row_dimensions[2].height == 8 * LINE_POINTS  # the long abstract: 8 lines shown
-    assert ws.row_dimensions[3].height == LINE_POINTS
+    # one line: the default height, which XlsxWriter leaves unwritten
+    assert ws.row_dimensions[3].height in (None, LINE_POINTS)
     assert ws["H2"].alignment.wrap_text
     assert header(book["Highlighted"])[:7] == [
         "record_type",

@@ -16,6 +16,7 @@ from livescreen.review.workbook import (
     doi_url,
     http_url,
     read_sheets,
+    unescaped,
     write_workbook,
 )
 
@@ -217,10 +218,12 @@ def test_column_widths_are_bounded_and_long_columns_wrap(book):
 
 def test_formula_looking_values_are_text_cells_holding_the_original(book):
     ws = book["To screen"]
-    cells = {cell.value: cell for row in ws.iter_rows(min_row=2) for cell in row if cell.value}
+    cells = {
+        unescaped(cell.value): cell for row in ws.iter_rows(min_row=2) for cell in row if cell.value
+    }
     for value in [*FORMULAS, "#N/A", "=1+1"]:
         assert cells[value].data_type == "s", value
-    titles = [cell.value for cell in column_cells(ws, "title")]
+    titles = [unescaped(cell.value) for cell in column_cells(ws, "title")]
     assert titles[1] == FORMULAS[0]
     assert titles[3:] == FORMULAS[1:]
 

@@ -21,18 +21,14 @@ import re
 import zipfile
 import zlib
 from collections.abc import Iterable, Sequence
-from copy import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.cell.cell import Cell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
-from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.worksheet import Worksheet
+# XlsxWriter writes the workbook (twice as fast as openpyxl, which stays for reading: it is
+# imported only where a workbook is read, so a run that reads none does not import it).
+import xlsxwriter
+from xlsxwriter.worksheet import Worksheet
 
 from livescreen.files import atomic_path
 
@@ -53,10 +49,10 @@ MAX_SHEET_NAME_CHARS = 31
 LINK_KINDS = ("url", "doi")
 DOI_RESOLVER = "https://doi.org/"
 
-HEADER_FONT = Font(bold=True)
-HIGHLIGHT_FILL = PatternFill(fill_type="solid", start_color="FFFFF2CC", end_color="FFFFF2CC")
-TOP = Alignment(vertical="top")
-TOP_WRAPPED = Alignment(vertical="top", wrap_text=True)
+MAX_ROWS = 1_048_576  # Excel's rows per worksheet, the header included
+MAX_LINKS = 65_530  # Excel's hyperlinks per worksheet; cells past it are shown unlinked
+HIGHLIGHT_COLOUR = "#FFF2CC"
+PIXELS_PER_CHARACTER = 7  # a digit of the default font: XlsxWriter's unit for exact widths
 
 # XML 1.0 forbids these (openpyxl raises IllegalCharacterError for the C0 controls; lone
 # surrogates fail when the file is encoded; U+FFFE and U+FFFF make the XML invalid).
@@ -66,12 +62,12 @@ _DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 _DOI_PREFIX = re.compile(r"^(?:doi:\s*|https?://(?:dx\.)?doi\.org/)", re.IGNORECASE)
 _WHITESPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f]")
 
-# What a damaged, truncated or non-Excel file makes openpyxl raise while opening or reading it.
+# What a damaged, truncated or non-Excel file makes openpyxl raise while opening or reading it
+# (with openpyxl's InvalidFileException, added where openpyxl is imported: read_sheets).
 _UNREADABLE = (
     zipfile.BadZipFile,
     zlib.error,
     EOFError,
-    InvalidFileException,
     KeyError,
     ValueError,
     TypeError,
@@ -80,6 +76,10 @@ _UNREADABLE = (
     SyntaxError,  # xml.etree ParseError and lxml XMLSyntaxError both derive from it
     OSError,
 )
+# An escaped character of OOXML text (ECMA-376 ST_Xstring): "_x000D_" is a carriage return
+# and "_x005F_" the "_" that keeps a literal "_x0041_" from being read as "A". XlsxWriter,
+# Excel and LibreOffice write them; openpyxl reads them as they are.
+_ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
 
 
 @dataclass
@@ -114,14 +114,40 @@ def write_workbook(path: str | Path, sheets: Sequence[Sheet]) -> None:
     if not sheets:
         raise ValueError("a workbook needs at least one sheet")
     _check_sheet_names([sheet.name for sheet in sheets])
-    workbook = Workbook()
-    workbook.remove(workbook.active)
     for sheet in sheets:
         _check_sheet(sheet)
-        _write_sheet(workbook.create_sheet(sheet.name), sheet)
-    workbook.active = 0
     with atomic_path(path) as tmp:
-        workbook.save(tmp)
+        # every cell is written as text explicitly; these keep XlsxWriter from reading any
+        # text as a number, formula or link on its own
+        workbook = xlsxwriter.Workbook(
+            tmp,
+            {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False},
+        )
+        styles = _Styles(workbook)
+        for sheet in sheets:
+            _write_sheet(workbook.add_worksheet(sheet.name), sheet, styles)
+        workbook.close()
+
+
+class _Styles:
+    """The workbook's cell formats, each made once: the bold header, and a data cell's by
+    (shaded, wrapped, linked). Data cells are aligned to the top."""
+
+    def __init__(self, workbook: xlsxwriter.Workbook):
+        self.workbook = workbook
+        self.header = workbook.add_format({"bold": True})
+        self.cells: dict[tuple[bool, bool, bool], object] = {}
+
+    def cell(self, shaded: bool, wrapped: bool, linked: bool):
+        key = (shaded, wrapped, linked)
+        if key not in self.cells:
+            properties: dict = {"valign": "top", "text_wrap": wrapped}
+            if shaded:
+                properties |= {"pattern": 1, "bg_color": HIGHLIGHT_COLOUR}
+            if linked:  # the built-in Hyperlink cell style, as XlsxWriter's own link format
+                properties |= {"hyperlink": True, "font_scheme": "none"}
+            self.cells[key] = self.workbook.add_format(properties)
+        return self.cells[key]
 
 
 def clean_text(value: object) -> str:
@@ -210,13 +236,17 @@ def _list_formula(choices: list[str], where: str) -> str:
     return f'"{listed}"'
 
 
-def _write_sheet(ws: Worksheet, sheet: Sheet) -> None:
+def _write_sheet(ws: Worksheet, sheet: Sheet, styles: _Styles) -> None:
     columns = sheet.columns
-    last_row = len(sheet.rows) + 1
-    last_letter = get_column_letter(len(columns))
-
-    for index, column in enumerate(columns, start=1):
-        _set_text(ws.cell(row=1, column=index), clean_text(column)).font = HEADER_FONT
+    last_row = len(sheet.rows)  # zero-based: the header is row 0
+    if last_row >= MAX_ROWS:
+        raise ValueError(
+            f"sheet {sheet.name!r} has {len(sheet.rows):,} rows; a worksheet holds "
+            f"{MAX_ROWS - 1:,} below its header"
+        )
+    for index, column in enumerate(columns):
+        if status := ws.write_string(0, index, clean_text(column), styles.header):
+            _not_written(status, sheet, 0, column)
 
     widths = [len(column) for column in columns]
     texts_by_row = [[clean_text(row.get(column)) for column in columns] for row in sheet.rows]
@@ -235,86 +265,98 @@ def _write_sheet(ws: Worksheet, sheet: Sheet) -> None:
 
     highlight_index = columns.index(sheet.highlight_column) if sheet.highlight_column else None
     link_kinds = [sheet.link_columns.get(column) for column in columns]
-    # A cell's formatting is an index array into the workbook's style lists; setting fill and
-    # alignment per cell looks both up by hash each time (most of the sheet's time), so each
-    # combination is set once and its array copied, as openpyxl's copy_worksheet does.
-    formats: dict[tuple[bool, bool], object] = {}
-    for row_number, texts in enumerate(texts_by_row, start=2):
+    links = 0
+    for row_number, texts in enumerate(texts_by_row, start=1):
         shaded = highlight_index is not None and texts[highlight_index].strip().lower() == "true"
-        for index, text in enumerate(texts):
-            cell = ws.cell(row=row_number, column=index + 1)
-            target = None
-            if text:
-                _set_text(cell, text)
-                kind = link_kinds[index]
-                target = doi_url(text) if kind == "doi" else http_url(text) if kind else None
-                if target:
-                    cell.hyperlink = target
-                    cell.style = "Hyperlink"  # before fill and alignment: a style resets both
-            key = (shaded, wrapped[index])
-            if not target and key in formats:
-                cell._style = copy(formats[key])
-                continue
-            if shaded:
-                cell.fill = HIGHLIGHT_FILL
-            cell.alignment = TOP_WRAPPED if wrapped[index] else TOP
-            if not target:
-                formats[key] = copy(cell._style)
         if sheet.max_lines > 1:
             # spreadsheets do not grow rows for wrapped text written by a program: set the
             # height so a title and abstract show (up to max_lines lines) without resizing
             lines = max(
                 (_lines(text, widths[i]) for i, text in enumerate(texts) if wrapped[i]), default=1
             )
-            ws.row_dimensions[row_number].height = LINE_POINTS * min(lines, sheet.max_lines)
+            ws.set_row(row_number, LINE_POINTS * min(lines, sheet.max_lines))
+        for index, text in enumerate(texts):
+            if not text:
+                ws.write_blank(row_number, index, None, styles.cell(shaded, wrapped[index], False))
+                continue
+            kind = link_kinds[index]
+            target = doi_url(text) if kind == "doi" else http_url(text) if kind else None
+            if target and links < MAX_LINKS:
+                links += 1
+                style = styles.cell(shaded, wrapped[index], True)
+                if ws.write_url(row_number, index, target, style, string=text) == 0:
+                    continue
+            style = styles.cell(shaded, wrapped[index], False)
+            if status := ws.write_string(row_number, index, text, style):
+                _not_written(status, sheet, row_number, columns[index])
 
-    for index, width in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(index)].width = width
+    for index, width in enumerate(widths):
+        # in pixels, so that the file holds the width itself (XlsxWriter adds padding to a
+        # width given in characters)
+        ws.set_column_pixels(index, index, width * PIXELS_PER_CHARACTER)
 
     frozen = sheet.frozen_columns
     if frozen is None:
         frozen = 1 if columns[0] in FROZEN_ID_COLUMNS else 0
-    ws.freeze_panes = f"{get_column_letter(frozen + 1)}2"
-    ws.auto_filter.ref = f"A1:{last_letter}{last_row}"
+    ws.freeze_panes(1, frozen)
+    ws.autofilter(0, 0, last_row, len(columns) - 1)
     # printed (or exported to PDF): landscape, as wide as the page, the header on every page
-    ws.page_setup.orientation = "landscape"
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-    ws.print_title_rows = "1:1"
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(0)
 
+    where = f"sheet {sheet.name!r}"
     if sheet.decision_column in columns and sheet.rows:
-        letter = get_column_letter(columns.index(sheet.decision_column) + 1)
         choices = sheet.allowed_decisions
-        validation = DataValidation(
-            type="list",
-            formula1=_list_formula(choices, f"sheet {sheet.name!r}"),
-            allow_blank=True,
-            showErrorMessage=True,  # openpyxl's default (False) would accept anything typed
-            errorTitle="Decision",
-            error=f"Choose {', '.join(choices)} from the list, or leave the cell blank.",
+        _list_formula(choices, where)
+        _drop_down(
+            ws,
+            columns.index(sheet.decision_column),
+            last_row,
+            choices,
+            title="Decision",
+            message=f"Choose {', '.join(choices)} from the list, or leave the cell blank.",
+            kind="stop",  # anything else typed is refused
         )
-        validation.add(f"{letter}2:{letter}{last_row}")
-        ws.add_data_validation(validation)
     if sheet.exclusion_reasons and sheet.reason_column in columns and sheet.rows:
-        letter = get_column_letter(columns.index(sheet.reason_column) + 1)
-        reasons = DataValidation(
-            type="list",
-            formula1=_list_formula(sheet.exclusion_reasons, f"sheet {sheet.name!r}"),
-            allow_blank=True,
-            showErrorMessage=True,
-            errorStyle="warning",  # a reason outside the list is allowed, after a warning
-            errorTitle="Exclusion reason",
-            error="Not one of the configured reasons (config.yaml exclusion_reasons); keep it?",
+        _list_formula(sheet.exclusion_reasons, where)
+        _drop_down(
+            ws,
+            columns.index(sheet.reason_column),
+            last_row,
+            sheet.exclusion_reasons,
+            title="Exclusion reason",
+            message="Not one of the configured reasons (config.yaml exclusion_reasons); keep it?",
+            kind="warning",  # a reason outside the list is allowed, after a warning
         )
-        reasons.add(f"{letter}2:{letter}{last_row}")
-        ws.add_data_validation(reasons)
 
 
-def _set_text(cell: Cell, text: str) -> Cell:
-    """Store `text` as a text cell, whatever it looks like ("=1+1", "#N/A", "-2")."""
-    cell.value = text
-    cell.data_type = "s"  # openpyxl makes "=…" a formula and "#N/A" an error; undo that
-    return cell
+MAX_MESSAGE_CHARS = 255  # Excel's limit for a drop-down's error message
+
+
+def _drop_down(ws: Worksheet, column: int, last_row: int, choices, *, title, message, kind):
+    """A drop-down list of `choices` on the column's data cells (rows 1 to `last_row`)."""
+    if len(message) > MAX_MESSAGE_CHARS:
+        message = "Choose from the list, or leave the cell blank."
+    options = {
+        "validate": "list",
+        "source": list(choices),
+        "ignore_blank": True,
+        "show_error": True,
+        "error_type": kind,
+        "error_title": title,
+        "error_message": message,
+    }
+    if ws.data_validation(1, column, last_row, column, options) != 0:
+        raise ValueError(f"the drop-down list {choices!r} could not be written")
+
+
+def _not_written(status: int, sheet: Sheet, row: int, column: str) -> None:
+    """XlsxWriter returns a status instead of raising: a cell it did not write is an error."""
+    raise ValueError(
+        f"sheet {sheet.name!r}, row {row + 1}, column {column!r}: the cell was not written "
+        f"(XlsxWriter status {status})"
+    )
 
 
 def _lines(text: str, width: float) -> int:
@@ -335,12 +377,16 @@ def read_sheets(path: str | Path) -> list[tuple[str, list[str], list[tuple[int, 
     Wholly blank rows are left out. DecisionFileError for a file that is missing or is not a
     readable workbook (truncated, damaged, or another format under an .xlsx name).
     """
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    unreadable = (*_UNREADABLE, InvalidFileException)
     label = Path(path).name
     if not Path(path).is_file():
         raise DecisionFileError(f"{label} does not exist (looked for {path})")
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
-    except _UNREADABLE as error:
+    except unreadable as error:
         raise DecisionFileError(
             f"{label} cannot be read as an Excel workbook: {_describe(error)}"
         ) from error
@@ -350,7 +396,7 @@ def read_sheets(path: str | Path) -> list[tuple[str, list[str], list[tuple[int, 
             ws.reset_dimensions()  # a stale <dimension> would hide rows in read-only mode
             sheets.append((ws.title, *_sheet_rows(ws.iter_rows(values_only=True))))
         return sheets
-    except _UNREADABLE as error:
+    except unreadable as error:
         raise DecisionFileError(
             f"{label} cannot be read as an Excel workbook: {_describe(error)}"
         ) from error
@@ -371,7 +417,8 @@ def _sheet_rows(rows: Iterable[tuple]) -> tuple[list[str], list[tuple[int, dict]
 
 
 def cell_text(value: object) -> str:
-    """A value read from a cell as text: 12345678.0 -> "12345678", True -> "true"."""
+    """A value read from a cell as text: 12345678.0 -> "12345678", True -> "true", and the
+    characters escaped in the file ("_x000D_") as themselves."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -382,7 +429,15 @@ def cell_text(value: object) -> str:
         return value.date().isoformat() if value.time() == dt.time() else value.isoformat(" ")
     if isinstance(value, dt.date | dt.time):
         return value.isoformat()
-    return str(value).replace("\r\n", "\n").strip()
+    return unescaped(str(value)).replace("\r\n", "\n").strip()
+
+
+def unescaped(text: str) -> str:
+    """Cell text as openpyxl reads it with the characters escaped in the file ("_x000D_" for
+    a carriage return, "_x005F_" for a literal "_") as themselves."""
+    if "_x" not in text:
+        return text
+    return _ESCAPED.sub(lambda match: chr(int(match.group(1), 16)), text)
 
 
 def _describe(error: BaseException) -> str:
