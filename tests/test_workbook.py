@@ -425,3 +425,28 @@ def test_overlong_text_is_cut_to_what_a_cell_holds(tmp_path):
 )
 def test_cell_values_read_back_as_text(value, text):
     assert cell_text(value) == text
+
+
+def test_text_that_looks_escaped_and_carriage_returns_read_back_as_written(tmp_path):
+    # XlsxWriter writes "_x0041_" as "_x005F_x0041_" and a carriage return as "_x000D_"
+    # (OOXML's escapes); read back, each cell is the text written, not "A". (A literal
+    # "_x005F_" comes back as "_": openpyxl drops every "x005F_" it reads.)
+    path = tmp_path / "x.xlsx"
+    texts = ["_x0041_ stays", "line\rbreak", "a\r\nb"]
+    rows = [{"pmid": str(i), "notes": text} for i, text in enumerate(texts, start=1)]
+    write_workbook(path, [Sheet(name="To screen", columns=["pmid", "notes"], rows=rows)])
+    [(_, header, read)] = read_sheets(path)
+    assert [cells["notes"] for _, cells in read] == ["_x0041_ stays", "line\rbreak", "a\nb"]
+
+
+def test_past_excels_link_limit_cells_are_shown_unlinked(tmp_path, monkeypatch):
+    monkeypatch.setattr("livescreen.review.workbook.MAX_LINKS", 2)
+    path = tmp_path / "x.xlsx"
+    rows = [
+        {"pmid": str(i), "pubmed_url": f"https://pubmed.ncbi.nlm.nih.gov/{i}/"} for i in (1, 2, 3)
+    ]
+    sheet = Sheet("To screen", ["pmid", "pubmed_url"], rows, link_columns={"pubmed_url": "url"})
+    write_workbook(path, [sheet])
+    cells = column_cells(openpyxl.load_workbook(path)["To screen"], "pubmed_url")
+    assert [cell.value for cell in cells] == [row["pubmed_url"] for row in rows]
+    assert [cell.hyperlink is not None for cell in cells] == [True, True, False]

@@ -76,10 +76,10 @@ _UNREADABLE = (
     SyntaxError,  # xml.etree ParseError and lxml XMLSyntaxError both derive from it
     OSError,
 )
-# An escaped character of OOXML text (ECMA-376 ST_Xstring): "_x000D_" is a carriage return
-# and "_x005F_" the "_" that keeps a literal "_x0041_" from being read as "A". XlsxWriter,
-# Excel and LibreOffice write them; openpyxl reads them as they are.
-_ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
+# A carriage return as XlsxWriter, Excel and LibreOffice write it in cell text (OOXML's
+# "_x000D_" escape). openpyxl reads it as it is (it only drops the "_x005F_" that marks a
+# literal "_x…_"), and clean_text leaves no other control character to escape.
+_ESCAPED_CR = "_x000D_"
 
 
 @dataclass
@@ -417,8 +417,8 @@ def _sheet_rows(rows: Iterable[tuple]) -> tuple[list[str], list[tuple[int, dict]
 
 
 def cell_text(value: object) -> str:
-    """A value read from a cell as text: 12345678.0 -> "12345678", True -> "true", and the
-    characters escaped in the file ("_x000D_") as themselves."""
+    """A value read from a cell as text: 12345678.0 -> "12345678", True -> "true", and an
+    escaped carriage return ("_x000D_") as itself."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -433,11 +433,8 @@ def cell_text(value: object) -> str:
 
 
 def unescaped(text: str) -> str:
-    """Cell text as openpyxl reads it with the characters escaped in the file ("_x000D_" for
-    a carriage return, "_x005F_" for a literal "_") as themselves."""
-    if "_x" not in text:
-        return text
-    return _ESCAPED.sub(lambda match: chr(int(match.group(1), 16)), text)
+    """Cell text as openpyxl reads it, with an escaped carriage return as itself."""
+    return text.replace(_ESCAPED_CR, "\r") if _ESCAPED_CR in text else text
 
 
 def _describe(error: BaseException) -> str:
