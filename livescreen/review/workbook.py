@@ -45,6 +45,7 @@ LINE_POINTS = 15  # height of one line of 11-point text
 MAX_CELL_CHARS = 32767  # Excel's limit for the text of one cell
 MAX_LINK_CHARS = 2079  # Excel's limit for a hyperlink address
 MAX_LIST_FORMULA_CHARS = 255  # Excel's limit for a literal drop-down list, quotes excluded
+MAX_MESSAGE_CHARS = 255  # Excel's limit for a drop-down's error message
 MAX_SHEET_NAME_CHARS = 31
 LINK_KINDS = ("url", "doi")
 DOI_RESOLVER = "https://doi.org/"
@@ -223,27 +224,27 @@ def _check_sheet(sheet: Sheet) -> None:
     if sheet.highlight_column is not None and sheet.highlight_column not in sheet.columns:
         raise ValueError(f"{where}: highlight column {sheet.highlight_column!r} is not a column")
     if sheet.decision_column in sheet.columns:
-        _list_formula(sheet.allowed_decisions, where)
+        _check_choices(sheet.allowed_decisions, where)
+    if sheet.exclusion_reasons and sheet.reason_column in sheet.columns:
+        _check_choices(sheet.exclusion_reasons, where)
+    if len(sheet.rows) >= MAX_ROWS:
+        raise ValueError(
+            f"{where} has {len(sheet.rows):,} rows; a worksheet holds "
+            f"{MAX_ROWS - 1:,} below its header"
+        )
 
 
-def _list_formula(choices: list[str], where: str) -> str:
-    """The literal list of a drop-down: "a,b,c" (commas separate; no quotes allowed)."""
+def _check_choices(choices: list[str], where: str) -> None:
+    """A drop-down's choices fit Excel's literal list "a,b,c" (commas separate; no quotes)."""
     if not choices or any(not c or "," in c or '"' in c for c in choices):
         raise ValueError(f'{where}: decisions {choices!r} must be non-empty, without , or "')
-    listed = ",".join(choices)
-    if len(listed) > MAX_LIST_FORMULA_CHARS:
+    if len(",".join(choices)) > MAX_LIST_FORMULA_CHARS:
         raise ValueError(f"{where}: decisions list is longer than Excel's 255 characters")
-    return f'"{listed}"'
 
 
 def _write_sheet(ws: Worksheet, sheet: Sheet, styles: _Styles) -> None:
     columns = sheet.columns
     last_row = len(sheet.rows)  # zero-based: the header is row 0
-    if last_row >= MAX_ROWS:
-        raise ValueError(
-            f"sheet {sheet.name!r} has {len(sheet.rows):,} rows; a worksheet holds "
-            f"{MAX_ROWS - 1:,} below its header"
-        )
     for index, column in enumerate(columns):
         if status := ws.write_string(0, index, clean_text(column), styles.header):
             _not_written(status, sheet, 0, column)
@@ -305,10 +306,8 @@ def _write_sheet(ws: Worksheet, sheet: Sheet, styles: _Styles) -> None:
     ws.fit_to_pages(1, 0)
     ws.repeat_rows(0)
 
-    where = f"sheet {sheet.name!r}"
     if sheet.decision_column in columns and sheet.rows:
         choices = sheet.allowed_decisions
-        _list_formula(choices, where)
         _drop_down(
             ws,
             columns.index(sheet.decision_column),
@@ -319,7 +318,6 @@ def _write_sheet(ws: Worksheet, sheet: Sheet, styles: _Styles) -> None:
             kind="stop",  # anything else typed is refused
         )
     if sheet.exclusion_reasons and sheet.reason_column in columns and sheet.rows:
-        _list_formula(sheet.exclusion_reasons, where)
         _drop_down(
             ws,
             columns.index(sheet.reason_column),
@@ -329,9 +327,6 @@ def _write_sheet(ws: Worksheet, sheet: Sheet, styles: _Styles) -> None:
             message="Not one of the configured reasons (config.yaml exclusion_reasons); keep it?",
             kind="warning",  # a reason outside the list is allowed, after a warning
         )
-
-
-MAX_MESSAGE_CHARS = 255  # Excel's limit for a drop-down's error message
 
 
 def _drop_down(ws: Worksheet, column: int, last_row: int, choices, *, title, message, kind):
